@@ -1,0 +1,18 @@
+"""Engram: long-term memory for LLM agents — embedded, offline, measured.
+
+    from engram import Memory
+    mem = Memory("./mem")
+    mem.remember("I moved to Lisbon in May.", namespace="alice", speaker="alice")
+    mem.recall("where does alice live?", namespace="alice")
+"""
+
+from __future__ import annotations
+
+from engram import errors
+from engram.core.records import Context, Event, Hit
+from engram.interfaces.api import Memory
+from engram.perception.embedders import HashEmbedder, MiniLMEmbedder
+
+__version__ = "0.1.0"
+
+__all__ = ["Context", "Event", "HashEmbedder", "Hit", "Memory", "MiniLMEmbedder", "__version__", "errors"]

@@ -1,0 +1,79 @@
+"""Records: what Engram stores and returns. Pure data, no I/O."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["Context", "Event", "Hit", "new_id", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    """A time-ordered 128-bit id as 32 hex characters (48 bits of milliseconds, 80 random bits).
+
+    Ids sort by creation time, like UUIDv7, so ``ORDER BY id`` is ingest order.
+    """
+    millis = time.time_ns() // 1_000_000
+    return f"{millis:012x}{os.urandom(10).hex()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened: a message, an observation, a tool result.
+
+    ``occurred_at`` is when it happened (event time); ``recorded_at`` is when Engram stored it
+    (ingest time). Both are timezone-aware.
+    """
+
+    id: str
+    namespace: str
+    text: str
+    occurred_at: datetime
+    recorded_at: datetime
+    speaker: str | None = None
+    session: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A recalled event with its fused score and the component scores behind it.
+
+    ``components`` names each retriever that found the event with its raw score and rank,
+    e.g. ``{"dense": 0.62, "dense_rank": 1, "lexical": 7.9, "lexical_rank": 4}``.
+    """
+
+    event: Event
+    score: float
+    components: Mapping[str, float] = field(default_factory=dict)
+
+    def why(self) -> str:
+        """A one-line human explanation of the score."""
+        parts = []
+        for name in ("dense", "lexical", "session"):
+            if f"{name}_rank" in self.components:
+                parts.append(f"{name} #{int(self.components[name + '_rank'])} ({self.components[name]:.3f})")
+        return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """A prompt-ready block of memories packed into a token budget.
+
+    ``events`` are the events the block holds, in the order they appear (chronological
+    within each session); ``tokens`` is the block's estimated size.
+    """
+
+    text: str
+    events: tuple[Event, ...]
+    tokens: int
+    budget_tokens: int

@@ -1,0 +1,75 @@
+"""Two plain baselines the benchmarks run beside Engram: BM25 only and dense only.
+
+Both index a list of documents once and rank them for a query; ``rank`` returns document
+positions, best first. They stand for what a retrieval-augmented agent gets with no memory
+engine at all:
+
+- ``BM25Ranker``: the ``bm25s`` library (Lucene-style BM25, k1=1.5, b=0.75), its default
+  tokenizer (lower-cased ``\\w\\w+`` words) with English stopwords removed.
+- ``DenseRanker``: exact brute-force cosine similarity over the embedder's unit vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from engram.errors import InvalidInput
+from engram.perception.embedders import Embedder
+
+__all__ = ["BM25Ranker", "DenseRanker", "Ranker"]
+
+STOPWORDS = "en"
+
+
+class Ranker(Protocol):
+    """Ranks a fixed list of documents for a query."""
+
+    def rank(self, query: str, k: int) -> list[int]:
+        """Positions of the top ``k`` documents (fewer if the corpus is smaller), best first."""
+        ...
+
+
+def _check_corpus(texts: Sequence[str]) -> None:
+    if not texts:
+        raise InvalidInput("a baseline needs at least one document")
+
+
+class BM25Ranker:
+    """BM25 over the documents with ``bm25s``'s default tokenizer and English stopwords."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        import bm25s  # optional dependency of the benchmarks only
+
+        _check_corpus(texts)
+        self._bm25s = bm25s
+        self._size = len(texts)
+        self._index = bm25s.BM25()
+        self._index.index(bm25s.tokenize(list(texts), stopwords=STOPWORDS, show_progress=False), show_progress=False)
+
+    def rank(self, query: str, k: int) -> list[int]:
+        """Positions of the top ``k`` documents; documents scoring 0 come last in any order."""
+        # Plain token strings (not ids) so the index maps them through its own vocabulary.
+        tokens = self._bm25s.tokenize([query], stopwords=STOPWORDS, return_ids=False, show_progress=False)
+        documents, _scores = self._index.retrieve(tokens, k=min(k, self._size), show_progress=False)
+        return [int(position) for position in documents[0]]
+
+
+class DenseRanker:
+    """Exact cosine similarity between the query vector and every document vector.
+
+    Shape legend: N documents, D embedding dimensions.
+    """
+
+    def __init__(self, texts: Sequence[str], embedder: Embedder) -> None:
+        _check_corpus(texts)
+        self._embedder = embedder
+        self._vectors = embedder.embed(list(texts))  # [N, D], rows L2-normalised
+
+    def rank(self, query: str, k: int) -> list[int]:
+        """Positions of the ``k`` most similar documents; ties keep corpus order."""
+        scores = self._vectors @ self._embedder.embed([query])[0]  # [N]
+        order = np.argsort(-scores, kind="stable")
+        return [int(position) for position in order[:k]]

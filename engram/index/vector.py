@@ -1,0 +1,112 @@
+"""Dense vector search over one namespace: exact (the oracle) and ANN (usearch HNSW).
+
+Vectors are unit length, so the score is cosine similarity (inner product) in both.
+``VectorIndex`` keeps the exact matrix always (it also serves filtered queries) and adds an
+HNSW graph once the namespace grows past ``ann_threshold``; the ANN path is tested against
+the exact one for recall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from engram.config import ANN_THRESHOLD
+from engram.stores.base import VectorBatch
+
+__all__ = ["VectorIndex", "exact_search"]
+
+
+def exact_search(matrix: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions and cosine scores of the ``k`` rows most similar to ``query``, best first."""
+    if len(matrix) == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    scores = matrix @ query
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((top, -scores[top]))]  # by score, ties by position: deterministic
+    return top.astype(np.int64), scores[top]
+
+
+class VectorIndex:
+    """Growable exact index with an optional HNSW graph above a size threshold."""
+
+    def __init__(self, dim: int, *, ann_threshold: int = ANN_THRESHOLD) -> None:
+        self.dim = dim
+        self.ann_threshold = ann_threshold
+        self._capacity = 0
+        self._size = 0
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
+        self.seqs = np.zeros(0, dtype=np.int64)
+        self.occurred = np.zeros(0, dtype=np.float64)
+        self.sessions: list[str | None] = []
+        self._ann = None  # usearch.index.Index, keyed by row position
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def last_seq(self) -> int:
+        return int(self.seqs[self._size - 1]) if self._size else 0
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._matrix[: self._size]
+
+    def add(self, batch: VectorBatch) -> None:
+        """Append vectors (seqs must be increasing and above ``last_seq``)."""
+        n = len(batch.seqs)
+        if not n:
+            return
+        self._grow(self._size + n)
+        rows = slice(self._size, self._size + n)
+        self._matrix[rows] = batch.vectors
+        self.seqs[rows] = batch.seqs
+        self.occurred[rows] = batch.occurred
+        self.sessions.extend(batch.sessions)
+        start = self._size
+        self._size += n
+        if self._ann is not None:
+            self._ann.add(np.arange(start, self._size), batch.vectors)
+        elif self._size >= self.ann_threshold:
+            self._build_ann()
+
+    def _grow(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, int(self._capacity * 1.5), 1024)
+        matrix = np.zeros((capacity, self.dim), dtype=np.float32)
+        matrix[: self._size] = self._matrix[: self._size]
+        seqs = np.zeros(capacity, dtype=np.int64)
+        seqs[: self._size] = self.seqs[: self._size]
+        occurred = np.zeros(capacity, dtype=np.float64)
+        occurred[: self._size] = self.occurred[: self._size]
+        self._matrix, self.seqs, self.occurred, self._capacity = matrix, seqs, occurred, capacity
+
+    def _build_ann(self) -> None:
+        from usearch.index import Index
+
+        self._ann = Index(ndim=self.dim, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64)
+        self._ann.add(np.arange(self._size), self.matrix)
+
+    def search(self, query: np.ndarray, k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-k (seq, cosine), optionally only among rows where ``allow`` is true."""
+        if allow is not None:
+            positions = np.flatnonzero(allow[: self._size])
+            top, scores = exact_search(self.matrix[positions], query, k)
+            top = positions[top]
+        elif self._ann is not None and k < self._size:
+            top, scores = self._search_ann(query, k)
+        else:
+            top, scores = exact_search(self.matrix, query, k)
+        return [(int(self.seqs[p]), float(s)) for p, s in zip(top, scores)]
+
+    def _search_ann(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self._ann.search(query, k)  # type: ignore[union-attr]
+        positions = np.asarray(found.keys, dtype=np.int64)
+        return positions, 1.0 - np.asarray(found.distances, dtype=np.float32)  # ip distance = 1 - cosine
+
+    def mask(self, predicate: Callable[[np.ndarray, list[str | None]], np.ndarray]) -> np.ndarray:
+        """A boolean row mask from a predicate over (occurred, sessions)."""
+        return predicate(self.occurred[: self._size], self.sessions)

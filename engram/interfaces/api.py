@@ -1,0 +1,207 @@
+"""``Memory``: the one entry object. Every front door (CLI, HTTP, MCP) calls these methods."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engram.cognition.context import pack
+from engram.cognition.retrieval import fuse
+from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
+from engram.core import validate
+from engram.core.records import Context, Event, Hit, new_id, utcnow
+from engram.errors import InvalidInput
+from engram.index.lexical import query_terms
+from engram.index.vector import VectorIndex
+from engram.perception.embedders import Embedder, default_embedder
+from engram.stores.base import Filter, Store
+from engram.stores.memory import InMemoryStore
+from engram.stores.sqlite import SQLiteStore
+
+__all__ = ["Memory"]
+
+CANDIDATES = 100  # candidates drawn from each retriever before fusion (at least k)
+WEIGHTS = {"dense": 1.0, "lexical": 1.0}
+_ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
+
+
+def _embedding_text(event: Event) -> str:
+    """What the embedder sees: the speaker's name carries meaning ("what did Anna say…")."""
+    return f"{event.speaker}: {event.text}" if event.speaker else event.text
+
+
+class Memory:
+    """Long-term memory for agents, embedded in one SQLite file by default.
+
+    Args:
+        path: a directory for the store; ``None`` uses ``$ENGRAM_HOME`` (or ``~/.engram``);
+            ``":memory:"`` keeps everything in this process.
+        embedder: the embedding model; defaults to all-MiniLM-L6-v2 (ONNX, int8).
+        store: a ready ``Store`` instead of ``path``.
+
+    Raises:
+        ModelMismatch: the store was built with another embedding model.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, embedder: Embedder | None = None, store: Store | None = None) -> None:
+        if store is None:
+            store = InMemoryStore() if str(path) == ":memory:" else SQLiteStore(Path(path) if path else engram_home())
+        self.store = store
+        self.embedder = embedder or default_embedder()
+        self.store.bind_model(self.embedder.name, self.embedder.dim)
+        self._indexes: dict[str, VectorIndex] = {}
+        self._lock = threading.Lock()
+
+    # -- encode ---------------------------------------------------------------------------
+
+    def remember(
+        self,
+        text: str,
+        *,
+        namespace: str = "default",
+        speaker: str | None = None,
+        session: str | None = None,
+        occurred_at: datetime | str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Event:
+        """Store one event durably and return it. Nothing is stored if any argument is invalid."""
+        item = {"text": text, "speaker": speaker, "session": session, "occurred_at": occurred_at, "metadata": metadata}
+        return self.remember_many([item], namespace=namespace)[0]
+
+    def remember_many(self, items: Iterable[Mapping[str, Any]], *, namespace: str = "default") -> list[Event]:
+        """Store many events in one transaction (all or none), embedding them in batches.
+
+        Each item is a mapping with ``text`` and optionally ``speaker``, ``session``,
+        ``occurred_at`` (aware datetime or ISO-8601 string), ``metadata`` and ``id``.
+        """
+        namespace = validate.namespace(namespace)
+        now = utcnow()
+        events = [self._event(i, item, namespace, now) for i, item in enumerate(items)]
+        if not events:
+            return []
+        vectors = self.embedder.embed([_embedding_text(e) for e in events])
+        self.store.add(events, vectors)
+        return events
+
+    def _event(self, index: int, item: Mapping[str, Any], namespace: str, now: datetime) -> Event:
+        if not isinstance(item, Mapping):
+            raise InvalidInput(f"item {index} must be a mapping, got {type(item).__name__}")
+        unknown = set(item) - _ITEM_KEYS
+        if unknown:
+            raise InvalidInput(f"item {index} has unknown keys {sorted(unknown)}; allowed: {sorted(_ITEM_KEYS)}")
+        try:
+            occurred = item.get("occurred_at")
+            return Event(
+                id=validate.label(item.get("id"), "id") or new_id(),
+                namespace=namespace,
+                text=validate.text(item.get("text")),
+                speaker=validate.label(item.get("speaker"), "speaker"),
+                session=validate.label(item.get("session"), "session"),
+                occurred_at=now if occurred is None else validate.moment(occurred, "occurred_at"),
+                recorded_at=now,
+                metadata=validate.metadata(item.get("metadata")),
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(f"item {index}: {exc}" if index else str(exc)) from None
+
+    # -- retrieve -------------------------------------------------------------------------
+
+    def recall(
+        self,
+        query: str,
+        *,
+        namespace: str = "default",
+        k: int = DEFAULT_TOP_K,
+        at: datetime | None = None,
+        session: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Hit]:
+        """The ``k`` events most relevant to ``query``, best first, each with its evidence.
+
+        Dense (cosine) and lexical (BM25) candidates are fused by reciprocal rank.
+        ``session``, ``since`` (inclusive) and ``until`` (exclusive) restrict the search.
+        ``at`` is "now" for the question (default: the current time).
+        """
+        query = validate.text(query, "query")
+        namespace = validate.namespace(namespace)
+        k = validate.top_k(k)
+        at = utcnow() if at is None else validate.moment(at, "at")
+        where = Filter(
+            session=validate.label(session, "session"),
+            since=None if since is None else validate.moment(since, "since"),
+            until=None if until is None else validate.moment(until, "until"),
+        )
+        depth = max(CANDIDATES, k)
+        rankings = {
+            "dense": self._dense(query, namespace, depth, where),
+            "lexical": self.store.lexical(namespace, query_terms(query), depth, where),
+        }
+        fused = fuse(rankings, WEIGHTS)[:k]
+        events = self.store.events([seq for seq, _, _ in fused])
+        return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused)]
+
+    def _dense(self, query: str, namespace: str, depth: int, where: Filter) -> list[tuple[int, float]]:
+        index = self._index(namespace)
+        if not len(index):
+            return []
+        vector = self.embedder.embed([query])[0]
+        allow = None if where.empty else index.mask(lambda occurred, sessions: _mask(where, occurred, sessions))
+        return index.search(vector, depth, allow)
+
+    def _index(self, namespace: str) -> VectorIndex:
+        """The namespace's vector index, caught up with the store (other writers included)."""
+        with self._lock:
+            index = self._indexes.setdefault(namespace, VectorIndex(self.embedder.dim))
+            if self.store.last_seq(namespace) > index.last_seq:
+                index.add(self.store.vectors(namespace, index.last_seq))
+            return index
+
+    def context(
+        self,
+        query: str,
+        *,
+        namespace: str = "default",
+        budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+        at: datetime | None = None,
+        k: int = 50,
+    ) -> Context:
+        """A prompt-ready block of the best memories for ``query`` within ``budget_tokens``."""
+        if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or budget_tokens < 16:
+            raise InvalidInput(f"budget_tokens must be an integer of at least 16, got {budget_tokens!r}")
+        return pack(self.recall(query, namespace=namespace, k=k, at=at), budget_tokens)
+
+    # -- inspect --------------------------------------------------------------------------
+
+    def get(self, event_id: str) -> Event:
+        """One event by id (``NotFound`` if absent)."""
+        return self.store.get(event_id)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per namespace, bytes on disk, the embedding model."""
+        return {**self.store.stats(), "embedder": self.embedder.name}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _mask(where: Filter, occurred: np.ndarray, sessions: list[str | None]) -> np.ndarray:
+    allow = np.ones(len(occurred), dtype=bool)
+    if where.session is not None:
+        allow &= np.array([s == where.session for s in sessions], dtype=bool)
+    if where.since is not None:
+        allow &= occurred >= where.since.timestamp()
+    if where.until is not None:
+        allow &= occurred < where.until.timestamp()
+    return allow

@@ -1,0 +1,108 @@
+"""``engram bench``: LoCoMo and LongMemEval retrieval, and speed at scale.
+
+Each benchmark writes JSON and Markdown into ``--out`` (default ``bench-results/``) and prints
+the Markdown. Benchmark data is read from a path (``--data`` or an environment variable),
+never bundled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engram.errors import InvalidInput
+from engram.interfaces.cli import make_embedder
+
+DEFAULT_OUT = "bench-results"
+DATA_ENV = {"locomo": "ENGRAM_LOCOMO", "longmemeval": "ENGRAM_LONGMEMEVAL"}
+DEFAULT_SIZES = "10000,100000"
+MILLION = 1_000_000
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``bench`` and its subcommands to the ``engram`` parser."""
+    bench = commands.add_parser("bench", parents=[common], help="run a benchmark",
+                                description="Measure retrieval quality on public benchmarks, or speed at scale.")
+    kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    for name, title in (("locomo", "LoCoMo"), ("longmemeval", "LongMemEval")):
+        p = kinds.add_parser(name, parents=[common], help=f"{title} evidence retrieval (recall@k, NDCG@k)",
+                             description=f"{title} retrieval metrics; no LLM needed.")
+        p.add_argument("--data", metavar="PATH", help=f"the {title} file (default: ${DATA_ENV[name]})")
+        p.add_argument("--limit", type=int, help="only the first N conversations / questions")
+        _common_bench_options(p)
+        p.set_defaults(run=run_dataset)
+
+    p = kinds.add_parser("speed", parents=[common], help="ingest rate, recall latency and bytes per event",
+                         description="Synthetic chat events at growing sizes, each figure beside a brute-force "
+                                     "numpy baseline run in the same process.")
+    p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated store sizes (default {DEFAULT_SIZES})")
+    p.add_argument("--million", action="store_true", help="add a 1,000,000-event size (slow)")
+    p.add_argument("--queries", type=int, default=200, help="recall queries per size (default 200)")
+    _common_bench_options(p)
+    p.set_defaults(run=run_speed)
+
+
+def _common_bench_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"results directory (default {DEFAULT_OUT}/)")
+    parser.add_argument("--workdir", metavar="DIR", help="where the stores are built (default: a temporary directory)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _data_path(args: argparse.Namespace) -> Path:
+    env = DATA_ENV[args.benchmark]
+    value = args.data or os.environ.get(env)
+    if not value:
+        raise InvalidInput(f"no {args.benchmark} data: pass --data PATH or set {env}")
+    path = Path(value)
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    return path
+
+
+def _in_workdir(args: argparse.Namespace, work: Any) -> Any:
+    """Call ``work(workdir)`` in ``--workdir`` or in a temporary directory removed afterwards."""
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
+        return work(Path(args.workdir))
+    with tempfile.TemporaryDirectory(prefix="engram-bench-") as tmp:
+        return work(Path(tmp))
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    path = _data_path(args)
+    runner = importlib.import_module(f"engram.eval.{args.benchmark}")
+    from engram.eval import report
+
+    embedder = make_embedder(args)
+    results = _in_workdir(args, lambda workdir: runner.run(
+        path, embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet))
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    print(report.write(results, Path(args.out)))
+    return 0
+
+
+def _sizes(args: argparse.Namespace) -> tuple[int, ...]:
+    try:
+        sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidInput(f"--sizes {args.sizes!r}: expected comma-separated whole numbers") from None
+    if args.million:
+        sizes.append(MILLION)
+    if not sizes or min(sizes) < 1:
+        raise InvalidInput("--sizes: give at least one positive size")
+    return tuple(sorted(set(sizes)))
+
+
+def run_speed(args: argparse.Namespace) -> int:
+    from engram.eval import speed
+
+    sizes = _sizes(args)
+    embedder = make_embedder(args)
+    results = _in_workdir(args, lambda workdir: speed.run(
+        sizes, embedder=embedder, workdir=workdir, queries=args.queries, progress=not args.quiet))
+    print(speed.write(results, Path(args.out)))
+    return 0

@@ -1,0 +1,119 @@
+"""``engram remember``, ``recall``, ``context`` and ``stats``: the Python API, one call each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K
+from engram.errors import InvalidInput
+from engram.interfaces.cli import event_json, open_memory, parse_time
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add the memory commands to the ``engram`` parser."""
+    p = commands.add_parser("remember", parents=[common], help="store one event",
+                            description="Store one event and print its id.")
+    p.add_argument("text", help="what happened (a message, an observation …)")
+    _namespace_option(p)
+    p.add_argument("--speaker", help="who said it")
+    p.add_argument("--session", help="conversation or session id")
+    p.add_argument("--at", metavar="TIME", help="when it happened, ISO-8601 with a UTC offset (default: now)")
+    p.add_argument("--meta", metavar="KEY=VALUE", action="append", default=[],
+                   help="metadata entry; repeat for more")
+    p.set_defaults(run=remember)
+
+    p = commands.add_parser("recall", parents=[common], help="find the events that match a cue",
+                            description="Print the best-matching events with the reasons for their scores.")
+    p.add_argument("query", help="the cue: a question or a few words")
+    _namespace_option(p)
+    p.add_argument("-k", type=int, default=DEFAULT_TOP_K, help=f"how many hits (default {DEFAULT_TOP_K})")
+    p.add_argument("--at", metavar="TIME", help="recall as of this ISO-8601 time (default: now)")
+    p.add_argument("--json", action="store_true", help="print the hits as a JSON list")
+    p.set_defaults(run=recall)
+
+    p = commands.add_parser("context", parents=[common], help="print a prompt-ready memory block",
+                            description="Pack the memories relevant to a cue into a token budget.")
+    p.add_argument("query", help="the cue: a question or a few words")
+    _namespace_option(p)
+    p.add_argument("--budget-tokens", type=int, default=DEFAULT_BUDGET_TOKENS,
+                   help=f"token budget (default {DEFAULT_BUDGET_TOKENS})")
+    p.set_defaults(run=context)
+
+    p = commands.add_parser("stats", parents=[common], help="counts, namespaces and size on disk",
+                            description="Print what the memory holds as JSON.")
+    p.add_argument("--namespace", "-n", help="only this namespace")
+    p.set_defaults(run=stats)
+
+
+def _namespace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--namespace", "-n", help="whose memory (a user, an agent …); default: Memory's default")
+
+
+def _scope(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for the options given; absent ones are left to ``Memory``'s defaults."""
+    return {"namespace": args.namespace} if args.namespace else {}
+
+
+def _metadata(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--meta {pair!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def remember(args: argparse.Namespace) -> int:
+    options = _scope(args)
+    for name in ("speaker", "session"):
+        if getattr(args, name):
+            options[name] = getattr(args, name)
+    if args.at:
+        options["occurred_at"] = parse_time(args.at, "--at")
+    if args.meta:
+        options["metadata"] = _metadata(args.meta)
+    with open_memory(args) as mem:
+        event = mem.remember(args.text, **options)
+    print(event.id)
+    return 0
+
+
+def recall(args: argparse.Namespace) -> int:
+    options = _scope(args)
+    if args.at:
+        options["at"] = parse_time(args.at, "--at")
+    with open_memory(args) as mem:
+        hits = mem.recall(args.query, k=args.k, **options)
+    if args.json:
+        rows = [{**event_json(h.event), "score": h.score, "components": dict(h.components), "why": h.why()} for h in hits]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not hits:
+        print("no memories match")
+    for rank, hit in enumerate(hits, 1):
+        print(format_hit(rank, hit))
+    return 0
+
+
+def format_hit(rank: int, hit: Any) -> str:
+    """Two lines: rank, date, speaker and text; then the score's explanation."""
+    event = hit.event
+    who = f"{event.speaker}: " if event.speaker else ""
+    return f"{rank:>2}. [{event.occurred_at:%Y-%m-%d}] {who}{event.text}\n    {hit.why()}"
+
+
+def context(args: argparse.Namespace) -> int:
+    with open_memory(args) as mem:
+        block = mem.context(args.query, budget_tokens=args.budget_tokens, **_scope(args))
+    print(block.text)
+    return 0
+
+
+def stats(args: argparse.Namespace) -> int:
+    with open_memory(args) as mem:
+        numbers = mem.stats(namespace=args.namespace)
+    print(json.dumps(numbers, indent=2, default=str, ensure_ascii=False))
+    return 0

@@ -1,0 +1,82 @@
+"""The ``Store`` contract every backend (SQLite, in-memory, later PostgreSQL) implements.
+
+A store owns events, their vectors and their lexical index. It knows nothing of
+embedding or ranking: ``Memory`` embeds, the store persists and answers plain queries.
+Each event has a store-assigned integer ``seq`` (insertion order), the key that vector
+indexes use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+
+from engram.core.records import Event
+
+__all__ = ["Filter", "Store", "VectorBatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Restricts a query to one session and/or a half-open time window [since, until)."""
+
+    session: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.session is None and self.since is None and self.until is None
+
+
+@dataclass(frozen=True, slots=True)
+class VectorBatch:
+    """Vectors of a namespace with what vector filters need: seq, event time, session."""
+
+    seqs: np.ndarray  # int64 [n]
+    vectors: np.ndarray  # float32 [n, dim]
+    occurred: np.ndarray  # float64 [n], unix seconds
+    sessions: list[str | None]
+
+
+class Store(Protocol):
+    """Durable home of events. Scores from ``lexical`` are BM25: higher is better."""
+
+    def bind_model(self, name: str, dim: int) -> None:
+        """Record the embedding model on first use; raise ``ModelMismatch`` if another was recorded."""
+        ...
+
+    def add(self, events: Sequence[Event], vectors: np.ndarray) -> list[int]:
+        """Store events atomically (all or none) and durably; return their seqs."""
+        ...
+
+    def events(self, seqs: Sequence[int]) -> list[Event]:
+        """Events by seq, in the order asked; unknown seqs are skipped."""
+        ...
+
+    def get(self, event_id: str) -> Event:
+        """One event by id; ``NotFound`` if absent."""
+        ...
+
+    def lexical(self, namespace: str, terms: Sequence[str], k: int, where: Filter) -> list[tuple[int, float]]:
+        """Top-k (seq, BM25) for events of ``namespace`` matching any of ``terms``."""
+        ...
+
+    def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
+        """Vectors of ``namespace`` with seq > ``after_seq``, in seq order."""
+        ...
+
+    def last_seq(self, namespace: str) -> int:
+        """The highest seq stored in ``namespace`` (0 if none); cheap, for cache checks."""
+        ...
+
+    def stats(self) -> dict[str, object]:
+        """Counts per namespace, bytes on disk, the recorded model."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,118 @@
+"""The in-memory twin of the SQLite store: same contract, nothing on disk. For tests and scratch use."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engram.core.records import Event
+from engram.errors import ModelMismatch, NotFound, StoreError
+from engram.index.lexical import BM25
+from engram.stores.base import Filter, VectorBatch
+
+__all__ = ["InMemoryStore"]
+
+
+@dataclass
+class _Namespace:
+    seqs: list[int]
+    lexical: BM25
+
+
+def _matches(event: Event, where: Filter) -> bool:
+    if where.session is not None and event.session != where.session:
+        return False
+    if where.since is not None and event.occurred_at < where.since:
+        return False
+    return where.until is None or event.occurred_at < where.until
+
+
+class InMemoryStore:
+    """Events in dicts, BM25 in Python; lost when the process ends."""
+
+    def __init__(self) -> None:
+        self._events: dict[int, Event] = {}
+        self._vectors: dict[int, np.ndarray] = {}
+        self._by_id: dict[str, int] = {}
+        self._namespaces: dict[str, _Namespace] = {}
+        self._model: tuple[str, int] | None = None
+        self._next = 1
+        self._lock = threading.RLock()
+
+    def bind_model(self, name: str, dim: int) -> None:
+        with self._lock:
+            if self._model is None:
+                self._model = (name, dim)
+            elif self._model != (name, dim):
+                raise ModelMismatch(f"store was built with {self._model[0]!r}; refusing vectors from {name!r}")
+
+    def add(self, events: Sequence[Event], vectors: np.ndarray) -> list[int]:
+        with self._lock:
+            duplicate = [e.id for e in events if e.id in self._by_id]
+            if duplicate or len({e.id for e in events}) < len(events):
+                raise StoreError(f"duplicate event id {duplicate[:1]}")
+            seqs = list(range(self._next, self._next + len(events)))
+            self._next += len(events)
+            for seq, event, vector in zip(seqs, events, vectors):
+                self._events[seq] = event
+                self._vectors[seq] = np.asarray(vector, dtype=np.float32).copy()
+                self._by_id[event.id] = seq
+                ns = self._namespaces.setdefault(event.namespace, _Namespace([], BM25()))
+                ns.seqs.append(seq)
+                ns.lexical.add(seq, f"{event.speaker or ''} {event.text}")
+            return seqs
+
+    def events(self, seqs: Sequence[int]) -> list[Event]:
+        with self._lock:
+            return [self._events[s] for s in seqs if s in self._events]
+
+    def get(self, event_id: str) -> Event:
+        with self._lock:
+            if event_id not in self._by_id:
+                raise NotFound(f"no event with id {event_id!r}")
+            return self._events[self._by_id[event_id]]
+
+    def lexical(self, namespace: str, terms: Sequence[str], k: int, where: Filter) -> list[tuple[int, float]]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            if ns is None or not terms:
+                return []
+            allowed = None if where.empty else {s for s in ns.seqs if _matches(self._events[s], where)}
+            scores = ns.lexical.scores(terms, allowed)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+    def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            seqs = [s for s in (ns.seqs if ns else []) if s > after_seq]
+            dim = self._model[1] if self._model else 0
+            return VectorBatch(
+                seqs=np.array(seqs, dtype=np.int64),
+                vectors=np.stack([self._vectors[s] for s in seqs]) if seqs else np.zeros((0, dim), np.float32),
+                occurred=np.array([self._events[s].occurred_at.timestamp() for s in seqs], dtype=np.float64),
+                sessions=[self._events[s].session for s in seqs],
+            )
+
+    def last_seq(self, namespace: str) -> int:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            return ns.seqs[-1] if ns and ns.seqs else 0
+
+    def stats(self) -> dict[str, object]:
+        with self._lock:
+            counts = {name: len(ns.seqs) for name, ns in sorted(self._namespaces.items())}
+            return {
+                "backend": "memory",
+                "path": None,
+                "events": sum(counts.values()),
+                "namespaces": counts,
+                "model": self._model[0] if self._model else None,
+                "dim": self._model[1] if self._model else None,
+                "bytes": sum(v.nbytes for v in self._vectors.values()),
+            }
+
+    def close(self) -> None:
+        pass

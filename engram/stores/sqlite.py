@@ -1,0 +1,201 @@
+"""The default store: one SQLite database in WAL mode, FTS5 for lexical search.
+
+Events and their vectors are written in one transaction with ``synchronous=FULL``, so an
+acknowledged write survives a process or power crash. ``sqlite3`` errors are translated to
+``StoreError`` here, once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from engram.core.records import Event
+from engram.errors import ModelMismatch, NotFound, StoreError
+from engram.stores.base import Filter, VectorBatch
+from engram.stores.migrations import migrate
+
+__all__ = ["SQLiteStore"]
+
+DB_NAME = "engram.db"
+_EVENT_COLUMNS = "seq, id, namespace, text, speaker, session, occurred_at, recorded_at, metadata"
+
+
+def _row_event(row: tuple) -> Event:
+    return Event(
+        id=row[1],
+        namespace=row[2],
+        text=row[3],
+        speaker=row[4],
+        session=row[5],
+        occurred_at=datetime.fromisoformat(row[6]),
+        recorded_at=datetime.fromisoformat(row[7]),
+        metadata=json.loads(row[8]),
+    )
+
+
+def _fts_query(terms: Sequence[str]) -> str:
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def _where(flt: Filter, alias: str = "e") -> tuple[str, list]:
+    clauses, params = [], []
+    if flt.session is not None:
+        clauses.append(f"{alias}.session = ?")
+        params.append(flt.session)
+    if flt.since is not None:
+        clauses.append(f"{alias}.occurred_ts >= ?")
+        params.append(flt.since.timestamp())
+    if flt.until is not None:
+        clauses.append(f"{alias}.occurred_ts < ?")
+        params.append(flt.until.timestamp())
+    return "".join(" AND " + c for c in clauses), params
+
+
+class SQLiteStore:
+    """Events, vectors and FTS5 index in ``<directory>/engram.db``."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / DB_NAME
+        self._lock = threading.RLock()
+        with self._translate():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            migrate(self._db)
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store at {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open store at {self.directory}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._translate():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self._lock, self._translate():
+            return self._db.execute(sql, params).fetchall()
+
+    def bind_model(self, name: str, dim: int) -> None:
+        with self._transaction() as db:
+            rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('model', 'dim')").fetchall())
+            if not rows:
+                db.executemany("INSERT INTO meta VALUES (?, ?)", [("model", name), ("dim", str(dim))])
+                return
+        if rows.get("model") != name or rows.get("dim") != str(dim):
+            raise ModelMismatch(
+                f"store {self.path} was built with embedding model {rows.get('model')!r} ({rows.get('dim')}-d); "
+                f"refusing to mix in vectors from {name!r} ({dim}-d). Open it with the same model, "
+                "or re-embed into a new store."
+            )
+
+    def add(self, events: Sequence[Event], vectors: np.ndarray) -> list[int]:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self._transaction() as db:
+            seqs = []
+            for event, vector in zip(events, vectors):
+                cursor = db.execute(
+                    "INSERT INTO events (id, namespace, text, speaker, session, occurred_at, occurred_ts,"
+                    " recorded_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        event.id,
+                        event.namespace,
+                        event.text,
+                        event.speaker,
+                        event.session,
+                        event.occurred_at.isoformat(),
+                        event.occurred_at.timestamp(),
+                        event.recorded_at.isoformat(),
+                        json.dumps(event.metadata, ensure_ascii=False, sort_keys=True),
+                    ),
+                )
+                seq = int(cursor.lastrowid)  # type: ignore[arg-type]
+                seqs.append(seq)
+                db.execute("INSERT INTO vectors VALUES (?, ?, ?)", (seq, event.namespace, vector.tobytes()))
+                db.execute(
+                    "INSERT INTO events_fts (rowid, speaker, text) VALUES (?, ?, ?)", (seq, event.speaker or "", event.text)
+                )
+        return seqs
+
+    def events(self, seqs: Sequence[int]) -> list[Event]:
+        found: dict[int, Event] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN ({marks})", chunk):
+                found[row[0]] = _row_event(row)
+        return [found[s] for s in seqs if s in found]
+
+    def get(self, event_id: str) -> Event:
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
+        if not rows:
+            raise NotFound(f"no event with id {event_id!r}")
+        return _row_event(rows[0])
+
+    def lexical(self, namespace: str, terms: Sequence[str], k: int, where: Filter) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        extra, params = _where(where)
+        sql = (
+            "SELECT e.seq, -bm25(events_fts) AS score FROM events_fts JOIN events e ON e.seq = events_fts.rowid"
+            f" WHERE events_fts MATCH ? AND e.namespace = ?{extra} ORDER BY bm25(events_fts) LIMIT ?"
+        )
+        return [(int(s), float(score)) for s, score in self._query(sql, [_fts_query(terms), namespace, *params, k])]
+
+    def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
+        rows = self._query(
+            "SELECT v.seq, v.vector, e.occurred_ts, e.session FROM vectors v JOIN events e ON e.seq = v.seq"
+            " WHERE v.namespace = ? AND v.seq > ? ORDER BY v.seq",
+            (namespace, after_seq),
+        )
+        dim = len(rows[0][1]) // 4 if rows else 0
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+        return VectorBatch(
+            seqs=np.array([r[0] for r in rows], dtype=np.int64),
+            vectors=matrix,
+            occurred=np.array([r[2] for r in rows], dtype=np.float64),
+            sessions=[r[3] for r in rows],
+        )
+
+    def last_seq(self, namespace: str) -> int:
+        return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM vectors WHERE namespace = ?", (namespace,))[0][0])
+
+    def stats(self) -> dict[str, object]:
+        counts = dict(self._query("SELECT namespace, COUNT(*) FROM events GROUP BY namespace ORDER BY namespace"))
+        meta = dict(self._query("SELECT key, value FROM meta"))
+        files = [self.path, self.path.with_name(DB_NAME + "-wal"), self.path.with_name(DB_NAME + "-shm")]
+        return {
+            "backend": "sqlite",
+            "path": str(self.path),
+            "events": sum(counts.values()),
+            "namespaces": counts,
+            "model": meta.get("model"),
+            "dim": int(meta["dim"]) if "dim" in meta else None,
+            "bytes": sum(f.stat().st_size for f in files if f.exists()),
+        }
+
+    def close(self) -> None:
+        with self._lock, self._translate():
+            self._db.close()
