@@ -10,7 +10,7 @@ DEFAULT_BUDGET_TOKENS = 2000
 MAX_TEXT_CHARS = 100_000
 MAX_NAMESPACE_CHARS = 128
 ANN_THRESHOLD = 20_000  # events in a namespace above which dense search uses the ANN index
-RRF_K = 60
+RRF_K = 10  # measured on LoCoMo dev: 0.659 recall@10 at 10, 0.596 at the customary 60 (README)
 
 
 def engram_home() -> Path:

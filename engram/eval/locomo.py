@@ -27,7 +27,7 @@ from engram.eval import metrics, report
 from engram.eval.baselines import BM25Ranker, DenseRanker, Ranker
 from engram.perception.embedders import CachedEmbedder, Embedder
 
-__all__ = ["QA", "Conversation", "Session", "Turn", "events_of", "load", "normalise_evidence", "run"]
+__all__ = ["QA", "Conversation", "Session", "Turn", "baseline_text", "events_of", "load", "normalise_evidence", "run"]
 
 BENCHMARK = "locomo"
 CUTOFFS = (5, 10, 25)
@@ -155,30 +155,39 @@ def load(path: Path) -> list[Conversation]:
         return [_conversation(raw) for raw in json.load(handle)]
 
 
-def turn_text(turn: Turn) -> str:
-    """The turn as indexed: its text, plus the caption of a shared image.
-
-    Upstream's own RAG harness appends the caption the same way ("... and shared <caption>"),
-    since the images themselves are not released and many questions ask about them.
-    """
-    if turn.image_caption:
-        return f"{turn.text} [shared an image: {turn.image_caption}]"
-    return turn.text
-
-
 def events_of(conv: Conversation) -> list[dict[str, Any]]:
-    """The conversation as ``remember_many`` items, one per turn, in dialogue order."""
+    """The conversation as ``remember_many`` items, one per turn, in dialogue order.
+
+    ``text`` is the turn's text as released; a shared image's BLIP caption (the images are
+    not released) goes into ``metadata["image_caption"]``.
+    """
     return [
         {
-            "text": turn_text(turn),
+            "text": turn.text,
             "speaker": turn.speaker,
             "session": f"session_{session.number}",
             "occurred_at": session.started_at,
-            "metadata": {"dia_id": turn.dia_id, "sample_id": conv.sample_id},
+            "metadata": _metadata(conv, turn),
         }
         for session in conv.sessions
         for turn in session.turns
     ]
+
+
+def _metadata(conv: Conversation, turn: Turn) -> dict[str, str]:
+    metadata = {"dia_id": turn.dia_id, "sample_id": conv.sample_id}
+    if turn.image_caption:
+        metadata["image_caption"] = turn.image_caption
+    return metadata
+
+
+def baseline_text(item: dict[str, Any]) -> str:
+    """What the baselines index for a turn: ``"[8 May 2023] Caroline: <text>"``.
+
+    The baselines see what Engram is given (date, speaker, text). The speaker's name matters:
+    questions name people, and without it dense recall@10 drops from about 0.50 to 0.30.
+    """
+    return f"[{item['occurred_at']:%d %B %Y}] {item['speaker']}: {item['text']}"
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -277,7 +286,7 @@ def run(
     engram_seconds = 0.0
     for conv in tqdm(conversations, desc="locomo", unit="conv", disable=not progress):
         items = events_of(conv)
-        texts = [item["text"] for item in items]
+        texts = [baseline_text(item) for item in items]
         rankers: dict[str, Ranker] = {"bm25": BM25Ranker(texts), "dense": DenseRanker(texts, cached)}
         for name, rows in _baseline_rows(conv, rankers, [item["metadata"]["dia_id"] for item in items]).items():
             baseline_rows[name].extend(rows)

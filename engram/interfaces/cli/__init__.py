@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from engram.errors import EngramError, InvalidInput
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from engram import Memory
     from engram.perception.embedders import Embedder
 
-__all__ = ["event_json", "main", "make_embedder", "open_memory", "parse_time"]
+__all__ = ["event_json", "main", "make_embedder", "open_memory"]
 
 EMBEDDERS = ("default", "hash")
 EXIT_ERROR = 2
@@ -41,11 +40,18 @@ def _common_options() -> argparse.ArgumentParser:
     ``SUPPRESS`` keeps a subparser from overwriting a value given before the subcommand.
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", metavar="PATH", default=argparse.SUPPRESS,
-                        help="memory directory (default: $ENGRAM_HOME or ~/.engram)")
-    common.add_argument("--embedder", choices=EMBEDDERS, default=argparse.SUPPRESS,
-                        help="embedding model (default: $ENGRAM_EMBEDDER or 'default'); "
-                             "'hash' is fast and model-free, for tests")
+    common.add_argument(
+        "--home",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="memory directory (default: $ENGRAM_HOME or ~/.engram)",
+    )
+    common.add_argument(
+        "--embedder",
+        choices=EMBEDDERS,
+        default=argparse.SUPPRESS,
+        help="embedding model (default: $ENGRAM_EMBEDDER or 'default'); 'hash' is fast and model-free, for tests",
+    )
     return common
 
 
@@ -90,18 +96,6 @@ def open_memory(args: argparse.Namespace, home: str | None = None) -> Memory:
     return Memory(path, embedder=make_embedder(args)) if path else Memory(embedder=make_embedder(args))
 
 
-def parse_time(value: str, what: str = "time") -> datetime:
-    """Parse an ISO-8601 timestamp such as ``2024-05-03T10:00:00+01:00`` (``Z`` allowed).
-
-    Raises:
-        InvalidInput: the text is not ISO-8601.
-    """
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{what}: {value!r} is not an ISO-8601 timestamp (e.g. 2024-05-03T10:00:00+00:00)") from None
-
-
 def event_json(event: Any) -> dict[str, Any]:
     """An ``Event`` as a JSON-ready dict."""
     return {
@@ -131,3 +125,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("engram: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0

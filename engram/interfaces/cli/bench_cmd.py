@@ -25,20 +25,32 @@ MILLION = 1_000_000
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``bench`` and its subcommands to the ``engram`` parser."""
-    bench = commands.add_parser("bench", parents=[common], help="run a benchmark",
-                                description="Measure retrieval quality on public benchmarks, or speed at scale.")
+    bench = commands.add_parser(
+        "bench",
+        parents=[common],
+        help="run a benchmark",
+        description="Measure retrieval quality on public benchmarks, or speed at scale.",
+    )
     kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     for name, title in (("locomo", "LoCoMo"), ("longmemeval", "LongMemEval")):
-        p = kinds.add_parser(name, parents=[common], help=f"{title} evidence retrieval (recall@k, NDCG@k)",
-                             description=f"{title} retrieval metrics; no LLM needed.")
+        p = kinds.add_parser(
+            name,
+            parents=[common],
+            help=f"{title} evidence retrieval (recall@k, NDCG@k)",
+            description=f"{title} retrieval metrics; no LLM needed.",
+        )
         p.add_argument("--data", metavar="PATH", help=f"the {title} file (default: ${DATA_ENV[name]})")
         p.add_argument("--limit", type=int, help="only the first N conversations / questions")
         _common_bench_options(p)
         p.set_defaults(run=run_dataset)
 
-    p = kinds.add_parser("speed", parents=[common], help="ingest rate, recall latency and bytes per event",
-                         description="Synthetic chat events at growing sizes, each figure beside a brute-force "
-                                     "numpy baseline run in the same process.")
+    p = kinds.add_parser(
+        "speed",
+        parents=[common],
+        help="ingest rate, recall latency and bytes per event",
+        description="Synthetic chat events at growing sizes, each figure beside a brute-force "
+        "numpy baseline run in the same process.",
+    )
     p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated store sizes (default {DEFAULT_SIZES})")
     p.add_argument("--million", action="store_true", help="add a 1,000,000-event size (slow)")
     p.add_argument("--queries", type=int, default=200, help="recall queries per size (default 200)")
@@ -78,8 +90,10 @@ def run_dataset(args: argparse.Namespace) -> int:
     from engram.eval import report
 
     embedder = make_embedder(args)
-    results = _in_workdir(args, lambda workdir: runner.run(
-        path, embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet))
+    results = _in_workdir(
+        args,
+        lambda workdir: runner.run(path, embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet),
+    )
     Path(args.out).mkdir(parents=True, exist_ok=True)
     print(report.write(results, Path(args.out)))
     return 0
@@ -102,7 +116,11 @@ def run_speed(args: argparse.Namespace) -> int:
 
     sizes = _sizes(args)
     embedder = make_embedder(args)
-    results = _in_workdir(args, lambda workdir: speed.run(
-        sizes, embedder=embedder, workdir=workdir, queries=args.queries, progress=not args.quiet))
+    results = _in_workdir(
+        args,
+        lambda workdir: speed.run(
+            sizes, embedder=embedder, workdir=workdir, queries=args.queries, progress=not args.quiet
+        ),
+    )
     print(speed.write(results, Path(args.out)))
     return 0

@@ -15,7 +15,7 @@ from engram.interfaces.cli.memory_cmds import format_hit
 
 NAMESPACE = "demo"
 QUESTIONS = (
-    "Where does Maya live now?",
+    "Where did Maya move in May?",
     "What is the name of Maya's dog?",
     "Which cities did Jonas visit in Japan?",
     "What job did Jonas get at the solar company?",
@@ -28,10 +28,12 @@ CONTEXT_BUDGET = 200
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``demo`` to the ``engram`` parser."""
     p = commands.add_parser(
-        "demo", parents=[common], help="a two-minute tour on a bundled sample conversation",
+        "demo",
+        parents=[common],
+        help="a two-minute tour on a bundled sample conversation",
         description="Remember a bundled sample conversation (two friends, four sessions over seven "
-                    "months) in a temporary directory, or in --home, then answer a few questions, "
-                    "showing each hit's score and a context block. Runs offline.",
+        "months) in a temporary directory, or in --home, then answer a few questions, "
+        "showing each hit's score and a context block. Runs offline.",
     )
     p.add_argument("--top", type=int, default=3, help="hits shown per question (default 3)")
     p.set_defaults(run=demo)
@@ -58,20 +60,24 @@ def _tour(args: argparse.Namespace, home: str) -> int:
             for rank, hit in enumerate(mem.recall(question, namespace=NAMESPACE, k=args.top), 1):
                 print(format_hit(rank, hit))
         block = mem.context(CONTEXT_QUESTION, namespace=NAMESPACE, budget_tokens=CONTEXT_BUDGET)
-        print(f"\ncontext({CONTEXT_QUESTION!r}, budget_tokens={CONTEXT_BUDGET}) -> {block.tokens} tokens, "
-              f"{len(block.events)} events:\n")
+        print(
+            f"\ncontext({CONTEXT_QUESTION!r}, budget_tokens={CONTEXT_BUDGET}) -> {block.tokens} tokens, "
+            f"{len(block.events)} events:\n"
+        )
         print(block.text)
     return 0
 
 
 def _fill(mem: Any, home: str) -> None:
     """Remember the sample conversation unless this memory already holds it."""
-    if mem.recall(QUESTIONS[0], namespace=NAMESPACE, k=1):
+    if mem.stats()["namespaces"].get(NAMESPACE):
         print(f"Using the demo conversation already in {home}.")
         return
     events = sample_events()
     started = time.perf_counter()
     mem.remember_many(events, namespace=NAMESPACE)
     seconds = time.perf_counter() - started
-    print(f"Remembered {len(events)} turns between Maya and Jonas (March to October 2024) "
-          f"in {seconds:.2f} s, stored in {home}.")
+    print(
+        f"Remembered {len(events)} turns between Maya and Jonas (March to October 2024) "
+        f"in {seconds:.2f} s, stored in {home}."
+    )

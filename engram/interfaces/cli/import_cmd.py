@@ -1,6 +1,6 @@
 """``engram import``: load events from a JSONL file or a benchmark file, in batches.
 
-JSONL: one ``remember_many`` item per line, e.g.
+JSONL: one ``remember_many`` item per line (``id`` optional), e.g.
 ``{"text": "I moved to Lisbon.", "speaker": "maya", "session": "s1",
 "occurred_at": "2024-05-03T10:00:00+00:00", "metadata": {"source": "chat"}}``.
 The whole file is read and checked before anything is stored, so a bad line stores nothing.
@@ -14,21 +14,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engram.core import validate
 from engram.errors import InvalidInput
-from engram.interfaces.cli import open_memory, parse_time
+from engram.interfaces.cli import open_memory
 
 FORMATS = ("jsonl", "locomo", "longmemeval")
 BATCH_SIZE = 256
-_FIELDS = frozenset({"text", "speaker", "session", "occurred_at", "metadata"})
+_FIELDS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``import`` to the ``engram`` parser."""
     p = commands.add_parser(
-        "import", parents=[common], help="load events from a file",
+        "import",
+        parents=[common],
+        help="load events from a file",
         description="Load events from a file. jsonl: one event per line (text, speaker, session, "
-                    "occurred_at as ISO-8601, metadata). locomo / longmemeval: a benchmark file; each "
-                    "conversation or question goes into a namespace named by its id unless --namespace is given.",
+        "occurred_at as ISO-8601, metadata). locomo / longmemeval: a benchmark file; each "
+        "conversation or question goes into a namespace named by its id unless --namespace is given.",
     )
     p.add_argument("file", help="the file to load (.json, .jsonl, or .json.xz for LongMemEval)")
     p.add_argument("--format", "-f", choices=FORMATS, default="jsonl", help="file format (default jsonl)")
@@ -84,7 +87,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _jsonl_item(line: str, where: str) -> dict[str, Any] | None:
-    """One checked ``remember_many`` item, or None for a blank line."""
+    """One checked ``remember_many`` item, or None for a blank line.
+
+    The checks are ``Memory``'s own (``engram.core.validate``), run before anything is stored:
+    the import goes in several transactions, and a bad last line must not leave the first ones.
+    """
     if not line.strip():
         return None
     try:
@@ -96,15 +103,15 @@ def _jsonl_item(line: str, where: str) -> dict[str, Any] | None:
     unknown = sorted(set(item) - _FIELDS)
     if unknown:
         raise InvalidInput(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
-    if not isinstance(item.get("text"), str) or not item["text"].strip():
-        raise InvalidInput(f"{where}: 'text' must be a non-empty string")
-    if "metadata" in item and not isinstance(item["metadata"], dict):
-        raise InvalidInput(f"{where}: 'metadata' must be an object")
-    if "occurred_at" in item:
-        when = parse_time(item["occurred_at"], f"{where}: occurred_at")
-        if when.tzinfo is None:
-            raise InvalidInput(f"{where}: occurred_at {item['occurred_at']!r} has no UTC offset")
-        item["occurred_at"] = when
+    try:
+        validate.text(item.get("text"))
+        for name in ("speaker", "session", "id"):
+            validate.label(item.get(name), name)
+        validate.metadata(item.get("metadata"))
+        if item.get("occurred_at") is not None:
+            item["occurred_at"] = validate.moment(item["occurred_at"], "occurred_at")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
     return item
 
 
@@ -125,4 +132,3 @@ def _unit_id(unit: Any) -> str:
         if value:
             return str(value)
     raise InvalidInput("benchmark item has no id (sample_id / question_id)")
-

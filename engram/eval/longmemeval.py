@@ -1,0 +1,284 @@
+"""LongMemEval (Wu et al., ICLR 2025): loader and session-level retrieval runner.
+
+Each question comes with its own haystack of chat sessions. Following upstream
+(``src/retrieval/run_retrieval.py`` and ``eval_utils.py``):
+
+- The corpus is the user turns; a turn's id is ``<session_id>_<turn index, 1-based over all
+  turns>``. Engram and the turn baselines rank turns, which are mapped to sessions by
+  widening k until k distinct sessions are covered (``metrics.turn2session_scores``).
+- Gold = ``answer_session_ids`` minus sessions none of whose user turns has ``has_answer``
+  (upstream renames those ``noans_…``). Upstream renames a turn the same way when it sits in
+  an evidence session but lacks ``has_answer``, so only evidence turns earn credit and count
+  for NDCG; ``turn_key`` reproduces that.
+- Abstention questions (``_abs``) are skipped, and so are questions left with no gold
+  session (single-session-assistant ones, whose evidence is in assistant turns).
+- The session baseline indexes one document per session: its user turns joined by spaces.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import re
+import shutil
+import time
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from engram.eval import metrics, report
+from engram.eval.baselines import BM25Ranker, DenseRanker, Ranker
+from engram.perception.embedders import CachedEmbedder, Embedder
+
+__all__ = ["HaystackSession", "Question", "Turn", "events_of", "load", "run", "turn_key"]
+
+BENCHMARK = "longmemeval"
+CUTOFFS = (5, 10)
+RECALL_DEPTH = 100  # turns asked for; ample to cover 10 distinct sessions
+NOANS_PREFIX = "noans:"
+_DATE = re.compile(r"(\d{4}/\d{2}/\d{2}) \(\w+\) (\d{2}:\d{2})")  # "2023/05/30 (Tue) 23:40"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One message of a haystack session."""
+
+    role: str
+    content: str
+    has_answer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HaystackSession:
+    """One chat session with its (UTC) date."""
+
+    session_id: str
+    date: datetime
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A LongMemEval question with its haystack, in the file's order."""
+
+    question_id: str
+    question_type: str
+    question: str
+    answer: str
+    question_date: datetime
+    sessions: tuple[HaystackSession, ...]
+    answer_session_ids: tuple[str, ...]
+
+    @property
+    def is_abstention(self) -> bool:
+        """Whether the right answer is "you did not mention this" (``_abs`` ids)."""
+        return self.question_id.endswith("_abs")
+
+    @property
+    def gold_sessions(self) -> frozenset[str]:
+        """Evidence sessions with at least one ``has_answer`` user turn (the upstream rule)."""
+        answers = set(self.answer_session_ids)
+        return frozenset(
+            s.session_id
+            for s in self.sessions
+            if s.session_id in answers and any(t.has_answer for t in s.turns if t.role == "user")
+        )
+
+    @property
+    def asked_at(self) -> datetime:
+        """When the question is asked: its date, or the last session's if that is later.
+
+        In S, sessions are sorted by day but times within a day are not, and 36 dev questions
+        have sessions (evidence included) later on the question's own day. The benchmark asks
+        every question after the whole history, so recall must see all of it.
+        """
+        return max([self.question_date, *(s.date for s in self.sessions)])
+
+
+def parse_date(text: str) -> datetime:
+    """Parse ``"2023/05/30 (Tue) 23:40"`` as UTC (the weekday is ignored)."""
+    match = _DATE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a LongMemEval date: {text!r}")
+    return datetime.strptime(f"{match[1]} {match[2]}", "%Y/%m/%d %H:%M").replace(tzinfo=timezone.utc)
+
+
+def _session(session_id: str, date: str, turns: Iterable[dict[str, Any]]) -> HaystackSession:
+    return HaystackSession(
+        session_id=session_id,
+        date=parse_date(date),
+        turns=tuple(Turn(t["role"], t["content"], bool(t.get("has_answer", False))) for t in turns),
+    )
+
+
+def _question(raw: dict[str, Any]) -> Question:
+    parts = zip(raw["haystack_session_ids"], raw["haystack_dates"], raw["haystack_sessions"], strict=True)
+    return Question(
+        question_id=raw["question_id"],
+        question_type=raw["question_type"],
+        question=raw["question"],
+        answer=str(raw["answer"]),
+        question_date=parse_date(raw["question_date"]),
+        sessions=tuple(_session(*part) for part in parts),
+        answer_session_ids=tuple(raw["answer_session_ids"]),
+    )
+
+
+def load(path: Path) -> list[Question]:
+    """Read a LongMemEval JSON file, plain or ``.xz``-compressed (a list of questions)."""
+    opener = lzma.open if path.suffix == ".xz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [_question(raw) for raw in json.load(handle)]
+
+
+def events_of(question: Question, *, include_assistant: bool = False) -> list[dict[str, Any]]:
+    """The haystack as ``remember_many`` items, in order; user turns only by default.
+
+    ``metadata["turn"]`` is the 1-based index among all turns of the session (upstream's turn
+    id). Turns with empty content are left out: there is nothing to remember.
+    """
+    return [
+        {
+            "text": turn.content,
+            "speaker": turn.role,
+            "session": session.session_id,
+            "occurred_at": session.date,
+            "metadata": {"session_id": session.session_id, "turn": index, "role": turn.role, "has_answer": turn.has_answer},
+        }
+        for session in question.sessions
+        for index, turn in enumerate(session.turns, start=1)
+        if (include_assistant or turn.role == "user") and turn.content.strip()
+    ]
+
+
+def turn_key(metadata: Mapping[str, Any], answer_session_ids: Collection[str]) -> str:
+    """The session a retrieved turn counts for, with upstream's ``noans`` renaming.
+
+    A turn of an evidence session that lacks ``has_answer`` counts for a renamed session that
+    is never gold, exactly as upstream's turn ids do.
+    """
+    session_id = str(metadata["session_id"])
+    if session_id in answer_session_ids and not metadata.get("has_answer"):
+        return NOANS_PREFIX + session_id
+    return session_id
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def scorable(question: Question) -> bool:
+    """Whether the question enters the retrieval metrics (not abstention, some gold)."""
+    return not question.is_abstention and bool(question.gold_sessions)
+
+
+def _flatten(scores_at: dict[int, dict[str, float]]) -> dict[str, float]:
+    names = ("recall_all", "recall_any", "ndcg")
+    return {f"{name}@{k}": scores_at[k][name] for name in names for k in CUTOFFS}
+
+
+def _turn_scores(question: Question, corpus: Sequence[Mapping[str, Any]], ranked: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Session metrics for ranked turns, given the metadata of every turn and of the ranked ones."""
+    answers = frozenset(question.answer_session_ids)
+    gold = question.gold_sessions
+    n_relevant = sum(1 for metadata in corpus if turn_key(metadata, answers) in gold)
+    ranking = [turn_key(metadata, answers) for metadata in ranked]
+    return _flatten({k: metrics.turn2session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+
+
+def _session_scores(question: Question, ranker: Ranker) -> dict[str, float]:
+    """Session metrics for BM25 over whole sessions (upstream session granularity)."""
+    ids = [s.session_id for s in question.sessions]
+    gold = question.gold_sessions
+    ranking = [ids[i] for i in ranker.rank(question.question, RECALL_DEPTH)]
+    n_relevant = sum(1 for session_id in ids if session_id in gold)
+    return _flatten({k: metrics.session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+
+
+def session_text(session: HaystackSession) -> str:
+    """Upstream's session document: the user turns joined by spaces."""
+    return " ".join(turn.content for turn in session.turns if turn.role == "user")
+
+
+def _baseline_scores(question: Question, items: list[dict[str, Any]], embedder: Embedder) -> dict[str, dict[str, float]]:
+    texts = [item["text"] for item in items]
+    sessions = BM25Ranker([session_text(s) for s in question.sessions])
+    turns: dict[str, Ranker] = {"bm25": BM25Ranker(texts), "dense": DenseRanker(texts, embedder)}
+    corpus = [item["metadata"] for item in items]
+    scores = {
+        name: _turn_scores(question, corpus, [corpus[i] for i in ranker.rank(question.question, RECALL_DEPTH)])
+        for name, ranker in turns.items()
+    }
+    return scores | {"bm25_sessions": _session_scores(question, sessions)}
+
+
+def _engram_scores(question: Question, items: list[dict[str, Any]], embedder: Embedder, workdir: Path) -> dict[str, float]:
+    """Ingest the haystack into a fresh store, recall, and score the ranked turns."""
+    from engram import Memory
+
+    store = workdir / question.question_id
+    shutil.rmtree(store, ignore_errors=True)  # a fresh memory per question, every run
+    memory = Memory(store, embedder=embedder)
+    try:
+        memory.remember_many(items, namespace=question.question_id)
+        hits = memory.recall(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=question.asked_at)
+    finally:
+        memory.close()
+    return _turn_scores(question, [item["metadata"] for item in items], [hit.event.metadata for hit in hits])
+
+
+def _summarise(rows: list[tuple[str, dict[str, float]]]) -> dict[str, Any]:
+    types = sorted({qtype for qtype, _ in rows})
+    return {
+        "overall": metrics.average(scores for _, scores in rows),
+        "groups": {t: metrics.average(scores for qtype, scores in rows if qtype == t) for t in types},
+        "n_questions": len(rows),
+    }
+
+
+def run(
+    path: Path, *, embedder: Embedder, workdir: Path, limit: int | None = None, progress: bool = True
+) -> dict[str, Any]:
+    """Score Engram and the baselines on LongMemEval's session-level retrieval metrics.
+
+    Args:
+        path: a LongMemEval JSON file (``.json`` or ``.json.xz``).
+        embedder: used by Engram and by the dense baseline (wrapped in a disk cache).
+        workdir: where the per-question stores go (``workdir/<question_id>``, replaced).
+        limit: score only the first ``limit`` scorable questions.
+        progress: show a progress bar.
+
+    Returns:
+        The results dict that ``report.write`` renders.
+    """
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    cached = embedder if isinstance(embedder, CachedEmbedder) else CachedEmbedder(embedder)
+    all_questions = load(path)
+    questions = [q for q in all_questions if scorable(q)][:limit]
+    engram_rows: list[tuple[str, dict[str, float]]] = []
+    baseline_rows: dict[str, list[tuple[str, dict[str, float]]]] = {"bm25": [], "bm25_sessions": [], "dense": []}
+    engram_seconds = 0.0
+    for question in tqdm(questions, desc="longmemeval", unit="q", disable=not progress):
+        items = events_of(question)
+        for name, scores in _baseline_scores(question, items, cached).items():
+            baseline_rows[name].append((question.question_type, scores))
+        tick = time.perf_counter()
+        engram_rows.append((question.question_type, _engram_scores(question, items, cached, workdir)))
+        engram_seconds += time.perf_counter() - tick
+    res = report.results(
+        benchmark=BENCHMARK,
+        engram=_summarise(engram_rows) | {"seconds": round(engram_seconds, 2)},
+        baselines={name: _summarise(rows) for name, rows in baseline_rows.items()},
+        n_questions=len(questions),
+        seconds=time.perf_counter() - started,
+        embedder=embedder.name,
+        headline="recall_all@5",
+    )
+    res["skipped"] = {
+        "abstention": sum(1 for q in all_questions if q.is_abstention),
+        "no_gold_session": sum(1 for q in all_questions if not q.is_abstention and not q.gold_sessions),
+    }
+    return res

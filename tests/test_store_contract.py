@@ -1,0 +1,167 @@
+"""The Store contract, run against every backend (SQLite and the in-memory twin)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engram.core.records import Event, new_id
+from engram.errors import ModelMismatch, NotFound, StoreError
+from engram.stores.base import Filter
+from engram.stores.memory import InMemoryStore
+from engram.stores.sqlite import SQLiteStore
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def make_event(text: str, *, namespace: str = "ns", session: str | None = None, minutes: int = 0) -> Event:
+    when = T0 + timedelta(minutes=minutes)
+    return Event(id=new_id(), namespace=namespace, text=text, occurred_at=when, recorded_at=when, session=session)
+
+
+def unit(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
+    rows = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_add_then_read_back_in_order(store) -> None:
+    store.bind_model("m", 8)
+    events = [make_event(f"event {i}") for i in range(5)]
+    seqs = store.add(events, unit(5))
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5
+    assert store.events(list(reversed(seqs))) == list(reversed(events))
+    assert store.get(events[2].id) == events[2]
+    assert store.last_seq("ns") == seqs[-1]
+    assert store.last_seq("other") == 0
+
+
+def test_get_unknown_id_raises_not_found(store) -> None:
+    with pytest.raises(NotFound):
+        store.get("nope")
+
+
+def test_vectors_round_trip_per_namespace(store) -> None:
+    store.bind_model("m", 8)
+    vectors = unit(4)
+    seqs = store.add([make_event("a"), make_event("b", namespace="x"), make_event("c"), make_event("d")], vectors)
+    batch = store.vectors("ns")
+    assert list(batch.seqs) == [seqs[0], seqs[2], seqs[3]]
+    np.testing.assert_array_equal(batch.vectors, vectors[[0, 2, 3]])
+    later = store.vectors("ns", after_seq=seqs[2])
+    assert list(later.seqs) == [seqs[3]]
+
+
+def test_lexical_finds_matching_words_only_in_namespace(store) -> None:
+    store.bind_model("m", 8)
+    events = [
+        make_event("I adopted a puppy named Rex"),
+        make_event("The weather in Lisbon is lovely"),
+        make_event("Rex chewed my shoes again"),
+        make_event("Rex is a name in another namespace", namespace="other"),
+    ]
+    seqs = store.add(events, unit(4))
+    found = store.lexical("ns", ["rex"], 10, Filter())
+    assert {s for s, _ in found} == {seqs[0], seqs[2]}
+    assert all(score > 0 for _, score in found)
+    assert store.lexical("ns", ["zebra"], 10, Filter()) == []
+
+
+def test_lexical_ranks_rarer_and_repeated_terms_higher(store) -> None:
+    store.bind_model("m", 8)
+    texts = ["apple banana", "apple apple banana cherry", "banana split", "cherry pie", "plain words here"]
+    seqs = store.add([make_event(t) for t in texts], unit(len(texts)))
+    ranked = [s for s, _ in store.lexical("ns", ["apple"], 10, Filter())]
+    assert ranked == [seqs[1], seqs[0]]
+
+
+def test_lexical_respects_session_and_time_filters(store) -> None:
+    store.bind_model("m", 8)
+    events = [make_event("trip to Rome", session="s1", minutes=0), make_event("trip to Oslo", session="s2", minutes=60)]
+    seqs = store.add(events, unit(2))
+    assert [s for s, _ in store.lexical("ns", ["trip"], 10, Filter(session="s2"))] == [seqs[1]]
+    since = Filter(since=T0 + timedelta(minutes=30))
+    assert [s for s, _ in store.lexical("ns", ["trip"], 10, since)] == [seqs[1]]
+    until = Filter(until=T0 + timedelta(minutes=30))
+    assert [s for s, _ in store.lexical("ns", ["trip"], 10, until)] == [seqs[0]]
+
+
+def test_model_is_recorded_and_a_different_one_refused(store) -> None:
+    store.bind_model("model-a", 8)
+    store.bind_model("model-a", 8)
+    with pytest.raises(ModelMismatch, match="model-a"):
+        store.bind_model("model-b", 8)
+
+
+def test_duplicate_id_rejects_whole_batch(store) -> None:
+    store.bind_model("m", 8)
+    first = make_event("first")
+    store.add([first], unit(1))
+    with pytest.raises(StoreError):
+        store.add([make_event("second"), first], unit(2))
+    assert store.stats()["events"] == 1
+
+
+def test_stats_counts_namespaces(store) -> None:
+    store.bind_model("m", 8)
+    store.add([make_event("a"), make_event("b", namespace="x")], unit(2))
+    stats = store.stats()
+    assert stats["events"] == 2 and stats["namespaces"] == {"ns": 1, "x": 1}
+    assert stats["model"] == "m" and stats["dim"] == 8
+
+
+def test_sqlite_model_mismatch_survives_reopen(tmp_path) -> None:
+    first = SQLiteStore(tmp_path)
+    first.bind_model("model-a", 8)
+    first.close()
+    again = SQLiteStore(tmp_path)
+    with pytest.raises(ModelMismatch):
+        again.bind_model("model-b", 16)
+    again.close()
+
+
+def test_sqlite_migrations_are_recorded_once(tmp_path) -> None:
+    SQLiteStore(tmp_path).close()
+    store = SQLiteStore(tmp_path)
+    rows = store._query("SELECT version, name FROM migrations")
+    assert rows == [(1, "events, vectors and lexical index")]
+    store.close()
+
+
+timezones = st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+events = st.builds(
+    Event,
+    id=st.uuids().map(lambda u: u.hex),
+    namespace=st.from_regex(r"[a-z0-9_.:@/-]{1,20}", fullmatch=True),
+    text=st.text(min_size=1, max_size=200).filter(lambda t: t.strip() and "\x00" not in t),
+    occurred_at=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=timezones),
+    recorded_at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=timezones),
+    speaker=st.none() | st.text(min_size=1, max_size=30),
+    session=st.none() | st.text(min_size=1, max_size=30),
+    metadata=st.dictionaries(st.text(max_size=10), json_values, max_size=4),
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "memory"])
+@settings(max_examples=40, deadline=None)
+@given(batch=st.lists(events, min_size=1, max_size=5, unique_by=lambda e: e.id))
+def test_events_round_trip_exactly(backend, batch) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        store = SQLiteStore(directory) if backend == "sqlite" else InMemoryStore()
+        store.bind_model("m", 8)
+        seqs = store.add(batch, unit(len(batch)))
+        back = store.events(seqs)
+        assert back == batch
+        for original, restored in zip(batch, back):
+            assert restored.occurred_at.utcoffset() == original.occurred_at.utcoffset()
+            assert store.get(original.id) == original
+        store.close()
