@@ -5,14 +5,18 @@ positions, best first. They stand for what a retrieval-augmented agent gets with
 engine at all:
 
 - ``BM25Ranker``: the ``bm25s`` library (Lucene-style BM25, k1=1.5, b=0.75), its default
-  tokenizer (lower-cased ``\\w\\w+`` words) with English stopwords removed.
+  tokenizer (lower-cased ``\\w\\w+`` words) with English stopwords removed and words stemmed
+  by the English Snowball stemmer (``PyStemmer``), the setup ``bm25s`` documents. This
+  reproduces the reference figures exactly (LoCoMo dev recall@10 0.559, LongMemEval_S dev
+  BM25 over sessions recall_all@5 0.861); without the stemmer they drop by 0.03-0.06.
 - ``DenseRanker``: exact brute-force cosine similarity over the embedder's unit vectors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,23 +42,44 @@ def _check_corpus(texts: Sequence[str]) -> None:
 
 
 class BM25Ranker:
-    """BM25 over the documents with ``bm25s``'s default tokenizer and English stopwords."""
+    """BM25 over the documents: ``bm25s`` tokenizer, English stopwords, Snowball stemming."""
 
     def __init__(self, texts: Sequence[str]) -> None:
-        import bm25s  # optional dependency of the benchmarks only
-
         _check_corpus(texts)
-        self._bm25s = bm25s
         self._size = len(texts)
-        self._index = bm25s.BM25()
-        self._index.index(bm25s.tokenize(list(texts), stopwords=STOPWORDS, show_progress=False), show_progress=False)
+        self._index = _bm25s().BM25()
+        self._index.index(_tokenize(texts, return_ids=True), show_progress=False)
 
     def rank(self, query: str, k: int) -> list[int]:
         """Positions of the top ``k`` documents; documents scoring 0 come last in any order."""
         # Plain token strings (not ids) so the index maps them through its own vocabulary.
-        tokens = self._bm25s.tokenize([query], stopwords=STOPWORDS, return_ids=False, show_progress=False)
-        documents, _scores = self._index.retrieve(tokens, k=min(k, self._size), show_progress=False)
+        documents, _scores = self._index.retrieve(
+            _tokenize([query], return_ids=False), k=min(k, self._size), show_progress=False
+        )
         return [int(position) for position in documents[0]]
+
+
+def _bm25s() -> Any:
+    try:
+        import bm25s
+    except ImportError as exc:
+        raise ImportError("the BM25 baseline needs 'bm25s' and 'PyStemmer' (pip install bm25s PyStemmer)") from exc
+    return bm25s
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Callable[[list[str]], list[str]]:
+    try:
+        import Stemmer
+    except ImportError as exc:
+        raise ImportError("the BM25 baseline needs 'PyStemmer' (pip install PyStemmer)") from exc
+    return Stemmer.Stemmer("english").stemWords
+
+
+def _tokenize(texts: Sequence[str], *, return_ids: bool) -> Any:
+    return _bm25s().tokenize(
+        list(texts), stopwords=STOPWORDS, stemmer=_stemmer(), return_ids=return_ids, show_progress=False
+    )
 
 
 class DenseRanker:

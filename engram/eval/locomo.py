@@ -182,12 +182,12 @@ def _metadata(conv: Conversation, turn: Turn) -> dict[str, str]:
 
 
 def baseline_text(item: dict[str, Any]) -> str:
-    """What the baselines index for a turn: ``"[8 May 2023] Caroline: <text>"``.
+    """What the baselines index for a turn: ``"Caroline: <text>"``.
 
-    The baselines see what Engram is given (date, speaker, text). The speaker's name matters:
-    questions name people, and without it dense recall@10 drops from about 0.50 to 0.30.
+    Questions name people, so the speaker matters: with it, MiniLM dense recall@10 on the dev
+    half rises from 0.30 to 0.50 and BM25 from 0.53 to 0.56 (the reference figures).
     """
-    return f"[{item['occurred_at']:%d %B %Y}] {item['speaker']}: {item['text']}"
+    return f"{item['speaker']}: {item['text']}"
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -217,7 +217,9 @@ def _questions(conv: Conversation) -> list[QA]:
     return [qa for qa in conv.qa if qa.evidence]
 
 
-def _baseline_rows(conv: Conversation, rankers: dict[str, Ranker], dia_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def _baseline_rows(
+    conv: Conversation, rankers: dict[str, Ranker], dia_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
     depth = max(CUTOFFS)
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in rankers}
     for qa in _questions(conv):

@@ -102,6 +102,8 @@ def write(res: Mapping[str, Any], out_dir: Path) -> str:
     """Write ``<benchmark>.json`` and ``<benchmark>.md`` into ``out_dir``; return the Markdown."""
     out_dir.mkdir(parents=True, exist_ok=True)
     text = markdown(res)
-    (out_dir / f"{res['benchmark']}.json").write_text(json.dumps(res, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    (out_dir / f"{res['benchmark']}.json").write_text(
+        json.dumps(res, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
     (out_dir / f"{res['benchmark']}.md").write_text(text, encoding="utf-8")
     return text

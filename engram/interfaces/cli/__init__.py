@@ -92,8 +92,7 @@ def open_memory(args: argparse.Namespace, home: str | None = None) -> Memory:
     """Open the memory at ``home``, ``--home`` or ``$ENGRAM_HOME`` (in that order)."""
     from engram import Memory
 
-    path = home or getattr(args, "home", None)
-    return Memory(path, embedder=make_embedder(args)) if path else Memory(embedder=make_embedder(args))
+    return Memory(home or getattr(args, "home", None), embedder=make_embedder(args))
 
 
 def event_json(event: Any) -> dict[str, Any]:
@@ -126,5 +125,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("engram: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: not an error
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        sys.stdout = open(os.devnull, "w")  # the interpreter's final flush would raise again
         return 0

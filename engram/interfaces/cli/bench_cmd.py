@@ -54,6 +54,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"comma-separated store sizes (default {DEFAULT_SIZES})")
     p.add_argument("--million", action="store_true", help="add a 1,000,000-event size (slow)")
     p.add_argument("--queries", type=int, default=200, help="recall queries per size (default 200)")
+    p.add_argument(
+        "--embed-cache",
+        action="store_true",
+        help="reuse vectors from a disk cache ($ENGRAM_CACHE/embeddings.sqlite) filled by an earlier run: "
+        "ingest then measures storage and indexing rather than the model",
+    )
     _common_bench_options(p)
     p.set_defaults(run=run_speed)
 
@@ -116,6 +122,10 @@ def run_speed(args: argparse.Namespace) -> int:
 
     sizes = _sizes(args)
     embedder = make_embedder(args)
+    if args.embed_cache:
+        from engram.perception.embedders import CachedEmbedder
+
+        embedder = CachedEmbedder(embedder)
     results = _in_workdir(
         args,
         lambda workdir: speed.run(

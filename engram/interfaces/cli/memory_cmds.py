@@ -64,7 +64,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _namespace_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--namespace", "-n", help="whose memory (a user, an agent …); default: Memory's default")
+    parser.add_argument("--namespace", "-n", help="whose memory: a user, an agent … (default: 'default')")
 
 
 def _scope(args: argparse.Namespace) -> dict[str, Any]:
