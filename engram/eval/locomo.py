@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from engram import Memory
+from engram.core.records import Event
 from engram.eval import metrics, report
 from engram.eval.baselines import BM25Ranker, DenseRanker, Ranker
 from engram.perception.embedders import CachedEmbedder, Embedder
@@ -229,17 +231,17 @@ def _baseline_rows(
     return rows
 
 
-def _context_recall(qa: QA, events: Iterable[Any]) -> float:
+def _context_recall(qa: QA, events: Iterable[Event]) -> float:
     inside = {event.metadata.get("dia_id") for event in events}
     return sum(1 for dia_id in qa.evidence if dia_id in inside) / len(qa.evidence)
 
 
-def _engram_rows(conv: Conversation, memory: Any, namespace: str) -> list[dict[str, Any]]:
+def _engram_rows(conv: Conversation, memory: Memory, namespace: str) -> list[dict[str, Any]]:
     at = conv.last_session_at
     rows = []
     for qa in _questions(conv):
         hits = memory.recall(qa.question, namespace=namespace, k=max(CUTOFFS), at=at)
-        scores = _recalls(qa, [hit.event.metadata.get("dia_id") for hit in hits])
+        scores = _recalls(qa, [str(hit.event.metadata["dia_id"]) for hit in hits])
         for budget in CONTEXT_BUDGETS:
             ctx = memory.context(qa.question, namespace=namespace, budget_tokens=budget, at=at)
             scores[f"context_recall@{budget}tok"] = _context_recall(qa, ctx.events)
@@ -249,8 +251,6 @@ def _engram_rows(conv: Conversation, memory: Any, namespace: str) -> list[dict[s
 
 def _run_engram(conv: Conversation, embedder: Embedder, workdir: Path) -> tuple[list[dict[str, Any]], float]:
     """Ingest one conversation into a fresh store and ask its questions; rows and seconds."""
-    from engram import Memory
-
     store = workdir / conv.sample_id
     shutil.rmtree(store, ignore_errors=True)  # a fresh memory per conversation, every run
     started = time.perf_counter()

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from engram import Memory
 from engram.eval import metrics, report
 from engram.eval.baselines import BM25Ranker, DenseRanker, Ranker
 from engram.perception.embedders import CachedEmbedder, Embedder
@@ -216,8 +217,6 @@ def _engram_scores(
     question: Question, items: list[dict[str, Any]], embedder: Embedder, workdir: Path
 ) -> dict[str, float]:
     """Ingest the haystack into a fresh store, recall, and score the ranked turns."""
-    from engram import Memory
-
     store = workdir / question.question_id
     shutil.rmtree(store, ignore_errors=True)  # a fresh memory per question, every run
     memory = Memory(store, embedder=embedder)

@@ -83,8 +83,24 @@ def _group_table(res: Mapping[str, Any], metric: str) -> list[str]:
     return lines
 
 
+def _section_table(res: Mapping[str, Any], section: str) -> list[str]:
+    names = list(res["baselines"])
+    header = ["metric", "Engram", *names]
+    lines = [f"{section} (reported separately):", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for metric, value in res["engram"][section].items():
+        cells = [metric, _cell(value)]
+        cells += [_cell(res["baselines"][name].get(section, {}).get(metric)) for name in names]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _sections(entry: Mapping[str, Any]) -> list[str]:
+    """Metric blocks besides ``overall`` and ``groups`` (e.g. LoCoMo's adversarial category)."""
+    return [key for key, value in entry.items() if key not in ("overall", "groups") and isinstance(value, Mapping)]
+
+
 def markdown(res: Mapping[str, Any]) -> str:
-    """A short Markdown report: overall table with ratios, then the headline metric per group."""
+    """A short Markdown report: overall table with ratios, headline per group, other blocks."""
     lines = [
         f"## {res['benchmark']}",
         "",
@@ -95,6 +111,8 @@ def markdown(res: Mapping[str, Any]) -> str:
     metric = res.get("headline") or next(iter(res["engram"]["overall"]), None)
     if metric and res["engram"].get("groups"):
         lines += ["", *_group_table(res, metric)]
+    for section in _sections(res["engram"]):
+        lines += ["", *_section_table(res, section)]
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ the same texts run after run.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 import threading
@@ -110,7 +111,7 @@ class MiniLMEmbedder:
 
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
         try:
-            import onnxruntime as ort
+            ort = import_onnxruntime()
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise EmbedderError(f"the default embedder needs onnxruntime and tokenizers: {exc}") from exc
@@ -182,6 +183,21 @@ class CachedEmbedder:
             if key in found:
                 out[i] = np.frombuffer(found[key], dtype=np.float32)
         return out
+
+
+def import_onnxruntime():  # -> the onnxruntime module
+    """Import ONNX Runtime with its telemetry switched off.
+
+    Since 1.29 its Linux and macOS wheels write a device id under ~/.cache/Microsoft and
+    upload usage events unless ``ORT_DISABLE_TELEMETRY`` is set before the runtime starts.
+    Engram is offline by default, so it sets the switch (both spellings the runtime has
+    used) unless the user chose otherwise.
+    """
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ORT_TELEMETRY_DISABLED", "1")
+    import onnxruntime
+
+    return onnxruntime
 
 
 _default: Embedder | None = None

@@ -11,6 +11,7 @@ Shape legend: B batch, T tokens, H hidden (384), N heads (12), D head size (32),
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -138,6 +139,10 @@ def build_onnx(model_dir: Path, target: Path, *, quantize: bool = True) -> Path:
     import onnx
     from safetensors.numpy import load_file
 
+    from engram.perception.embedders import import_onnxruntime
+
+    import_onnxruntime()  # before any onnxruntime submodule starts the runtime
+
     weights = load_file(str(model_dir / "model.safetensors"))
     model = build_graph(weights)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +183,13 @@ def _fuse(path: Path) -> None:
         from onnxruntime.transformers import optimizer
     except ImportError:
         return
+    quiet = logging.getLogger("onnxruntime.transformers")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # it warns that the graph's producer is not "pytorch"
     try:
         fused = optimizer.optimize_model(str(path), model_type="bert", num_heads=12, hidden_size=384, opt_level=0)
     except ImportError:
         return
+    finally:
+        quiet.setLevel(level)
     fused.save_model_to_file(str(path))
