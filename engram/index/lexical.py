@@ -1,18 +1,25 @@
-"""Lexical matching shared by every store: query terms and a reference BM25.
+"""Lexical matching: query terms and an in-process BM25 index over one namespace.
 
-SQLite answers lexical queries with FTS5's ``bm25()``; the in-memory twin uses ``BM25``
-below with the same parameters (k1 = 1.2, b = 0.75) and the same query terms, so a score
-means the same thing in both: higher is a better lexical match.
+SQLite keeps the durable lexical index (FTS5, Porter stemmer). Scoring with FTS5's
+``bm25()`` visits every matching row: measured at 24 ms p50 for a 3-term query over 100k
+chat turns, more than the whole recall budget. ``LexicalIndex`` is the fast path: posting
+arrays per Porter stem, scored with numpy (Okapi BM25, k1 = 1.2, b = 0.75, FTS5's idf), built
+lazily from the store's rows and caught up by seq like the vector index. FTS5 stays the
+oracle it is tested against (``tests/test_lexical_index.py``), and the in-memory store uses
+this same class, so a lexical score means the same thing in every backend.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from array import array
+from collections import Counter
+from collections.abc import Sequence
 
-__all__ = ["BM25", "STOPWORDS", "query_terms", "tokens"]
+import numpy as np
+
+__all__ = ["LexicalIndex", "STOPWORDS", "query_terms", "stems", "tokens"]
 
 K1 = 1.2
 B = 0.75
@@ -43,53 +50,72 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(content or words))
 
 
-def _stem(word: str) -> str:
-    """A light English suffix stripper for the in-memory twin (FTS5 uses Porter)."""
-    for suffix in ("ingly", "edly", "ing", "ed", "ies", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+_stemmer = None
 
 
-class BM25:
-    """Incremental Okapi BM25 over documents keyed by integer id."""
+def stems(words: Sequence[str]) -> list[str]:
+    """Porter stems (the algorithm FTS5's ``porter`` tokenizer uses), via PyStemmer."""
+    global _stemmer
+    if _stemmer is None:
+        import Stemmer
+
+        _stemmer = Stemmer.Stemmer("porter")
+    return _stemmer.stemWords(list(words))
+
+
+class LexicalIndex:
+    """Growable BM25 index; documents are addressed by row position (0, 1, 2 …)."""
 
     def __init__(self) -> None:
-        self._postings: dict[str, dict[int, int]] = defaultdict(dict)
-        self._lengths: dict[int, int] = {}
-        self._total = 0
+        self._postings: dict[str, tuple[array, array]] = {}
+        self._lengths = array("f")
+        self._total = 0.0
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def add(self, doc_id: int, text: str) -> None:
-        counts = Counter(_stem(w) for w in tokens(text))
-        for term, n in counts.items():
-            self._postings[term][doc_id] = n
-        length = sum(counts.values())
-        self._lengths[doc_id] = length
-        self._total += length
+    def __len__(self) -> int:
+        return len(self._lengths)
 
-    def remove(self, doc_id: int) -> None:
-        length = self._lengths.pop(doc_id, None)
-        if length is None:
-            return
-        self._total -= length
-        for term in list(self._postings):
-            self._postings[term].pop(doc_id, None)
-            if not self._postings[term]:
-                del self._postings[term]
+    def add(self, texts: Sequence[str]) -> None:
+        """Append documents; the first gets position ``len(self)``."""
+        for text in texts:
+            row = len(self._lengths)
+            words = tokens(text)
+            counts = Counter(stems([w for w in words if w not in STOPWORDS]))
+            for term, n in counts.items():
+                rows, tfs = self._postings.setdefault(term, (array("i"), array("f")))
+                rows.append(row)
+                tfs.append(n)
+                self._cache.pop(term, None)
+            self._lengths.append(len(words))
+            self._total += len(words)
 
-    def scores(self, terms: Iterable[str], allowed: set[int] | None = None) -> dict[int, float]:
-        """BM25 score of every document matching any term (restricted to ``allowed``)."""
+    def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        if term not in self._postings:
+            return None
+        if term not in self._cache:
+            rows, tfs = self._postings[term]
+            self._cache[term] = (np.frombuffer(rows, dtype=np.int32).copy(), np.frombuffer(tfs, dtype=np.float32).copy())
+        return self._cache[term]
+
+    def search(self, terms: Sequence[str], k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-k (position, BM25) for documents matching any term, best first."""
         n_docs = len(self._lengths)
-        if not n_docs:
-            return {}
-        avg = self._total / n_docs or 1.0
-        out: dict[int, float] = defaultdict(float)
-        for term in {_stem(t) for t in terms}:
-            postings = self._postings.get(term, {})
-            idf = math.log(1 + (n_docs - len(postings) + 0.5) / (len(postings) + 0.5))
-            for doc_id, tf in postings.items():
-                if allowed is not None and doc_id not in allowed:
-                    continue
-                norm = tf + K1 * (1 - B + B * self._lengths[doc_id] / avg)
-                out[doc_id] += idf * tf * (K1 + 1) / norm
-        return dict(out)
+        if not n_docs or not terms:
+            return []
+        lengths = np.frombuffer(self._lengths, dtype=np.float32)
+        norm = K1 * (1 - B + B * lengths / max(self._total / n_docs, 1e-9))
+        scores = np.zeros(n_docs, dtype=np.float32)
+        for term in dict.fromkeys(stems(terms)):
+            found = self._arrays(term)
+            if found is None:
+                continue
+            rows, tfs = found
+            idf = max(math.log((n_docs - len(rows) + 0.5) / (len(rows) + 0.5)), 1e-6)  # FTS5's idf
+            scores[rows] += idf * tfs * (K1 + 1) / (tfs + norm[rows])
+        if allow is not None:
+            scores[~allow[:n_docs]] = 0.0
+        matched = np.flatnonzero(scores > 0)
+        if len(matched) > k:
+            matched = matched[np.argpartition(-scores[matched], k - 1)[:k]]
+        order = matched[np.lexsort((matched, -scores[matched]))]
+        return [(int(p), float(scores[p])) for p in order]

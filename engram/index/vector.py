@@ -87,7 +87,7 @@ class VectorIndex:
     def _build_ann(self) -> None:
         from usearch.index import Index
 
-        self._ann = Index(ndim=self.dim, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64)
+        self._ann = Index(ndim=self.dim, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=128)
         self._ann.add(np.arange(self._size), self.matrix)
 
     def search(self, query: np.ndarray, k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:

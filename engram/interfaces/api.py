@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
 from engram.core.records import Context, Event, Hit, new_id, utcnow
 from engram.errors import InvalidInput
-from engram.index.lexical import query_terms
+from engram.index.lexical import LexicalIndex, query_terms
 from engram.index.vector import VectorIndex
 from engram.perception.embedders import Embedder, default_embedder
 from engram.stores.base import Filter, Store
@@ -28,6 +29,14 @@ __all__ = ["Memory"]
 CANDIDATES = 100  # candidates drawn from each retriever before fusion (at least k)
 WEIGHTS = {"dense": 1.0, "lexical": 1.0}
 _ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
+
+
+@dataclass(frozen=True, slots=True)
+class _NamespaceIndex:
+    """Dense and lexical indexes of one namespace, row-aligned (row i is the same event in both)."""
+
+    vectors: VectorIndex
+    lexical: LexicalIndex
 
 
 def _embedding_text(event: Event) -> str:
@@ -54,7 +63,7 @@ class Memory:
         self.store = store
         self.embedder = embedder or default_embedder()
         self.store.bind_model(self.embedder.name, self.embedder.dim)
-        self._indexes: dict[str, VectorIndex] = {}
+        self._indexes: dict[str, _NamespaceIndex] = {}
         self._lock = threading.Lock()
 
     # -- encode ---------------------------------------------------------------------------
@@ -138,28 +147,29 @@ class Memory:
             until=None if until is None else validate.moment(until, "until"),
         )
         depth = max(CANDIDATES, k)
+        index = self._index(namespace)
+        if not len(index.vectors):
+            return []
+        allow = None if where.empty else _mask(where, index.vectors.occurred[: len(index.vectors)], index.vectors.sessions)
+        seqs = index.vectors.seqs
         rankings = {
-            "dense": self._dense(query, namespace, depth, where),
-            "lexical": self.store.lexical(namespace, query_terms(query), depth, where),
+            "dense": index.vectors.search(self.embedder.embed([query])[0], depth, allow),
+            "lexical": [(int(seqs[row]), score) for row, score in index.lexical.search(query_terms(query), depth, allow)],
         }
         fused = fuse(rankings, WEIGHTS)[:k]
         events = self.store.events([seq for seq, _, _ in fused])
         return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused)]
 
-    def _dense(self, query: str, namespace: str, depth: int, where: Filter) -> list[tuple[int, float]]:
-        index = self._index(namespace)
-        if not len(index):
-            return []
-        vector = self.embedder.embed([query])[0]
-        allow = None if where.empty else index.mask(lambda occurred, sessions: _mask(where, occurred, sessions))
-        return index.search(vector, depth, allow)
-
-    def _index(self, namespace: str) -> VectorIndex:
-        """The namespace's vector index, caught up with the store (other writers included)."""
+    def _index(self, namespace: str) -> _NamespaceIndex:
+        """The namespace's in-process indexes, caught up with the store (other writers included)."""
         with self._lock:
-            index = self._indexes.setdefault(namespace, VectorIndex(self.embedder.dim))
-            if self.store.last_seq(namespace) > index.last_seq:
-                index.add(self.store.vectors(namespace, index.last_seq))
+            index = self._indexes.get(namespace)
+            if index is None:
+                index = self._indexes[namespace] = _NamespaceIndex(VectorIndex(self.embedder.dim), LexicalIndex())
+            if self.store.last_seq(namespace) > index.vectors.last_seq:
+                batch = self.store.vectors(namespace, index.vectors.last_seq)
+                index.vectors.add(batch)
+                index.lexical.add(batch.texts)
             return index
 
     def context(

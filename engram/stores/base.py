@@ -9,7 +9,7 @@ indexes use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -17,7 +17,12 @@ import numpy as np
 
 from engram.core.records import Event
 
-__all__ = ["Filter", "Store", "VectorBatch"]
+__all__ = ["Filter", "Store", "VectorBatch", "index_text"]
+
+
+def index_text(event: Event) -> str:
+    """What the lexical index sees: the speaker's name, then the text."""
+    return f"{event.speaker} {event.text}" if event.speaker else event.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +40,13 @@ class Filter:
 
 @dataclass(frozen=True, slots=True)
 class VectorBatch:
-    """Vectors of a namespace with what vector filters need: seq, event time, session."""
+    """Index rows of a namespace: vectors, plus what filters and the lexical index need."""
 
     seqs: np.ndarray  # int64 [n]
     vectors: np.ndarray  # float32 [n, dim]
     occurred: np.ndarray  # float64 [n], unix seconds
     sessions: list[str | None]
+    texts: list[str] = field(default_factory=list)  # index_text of each event
 
 
 class Store(Protocol):

@@ -10,8 +10,8 @@ import numpy as np
 
 from engram.core.records import Event
 from engram.errors import ModelMismatch, NotFound, StoreError
-from engram.index.lexical import BM25
-from engram.stores.base import Filter, VectorBatch
+from engram.index.lexical import LexicalIndex
+from engram.stores.base import Filter, VectorBatch, index_text
 
 __all__ = ["InMemoryStore"]
 
@@ -19,7 +19,7 @@ __all__ = ["InMemoryStore"]
 @dataclass
 class _Namespace:
     seqs: list[int]
-    lexical: BM25
+    lexical: LexicalIndex
 
 
 def _matches(event: Event, where: Filter) -> bool:
@@ -31,7 +31,7 @@ def _matches(event: Event, where: Filter) -> bool:
 
 
 class InMemoryStore:
-    """Events in dicts, BM25 in Python; lost when the process ends."""
+    """Events in dicts, BM25 from ``LexicalIndex``; lost when the process ends."""
 
     def __init__(self) -> None:
         self._events: dict[int, Event] = {}
@@ -60,9 +60,9 @@ class InMemoryStore:
                 self._events[seq] = event
                 self._vectors[seq] = np.asarray(vector, dtype=np.float32).copy()
                 self._by_id[event.id] = seq
-                ns = self._namespaces.setdefault(event.namespace, _Namespace([], BM25()))
+                ns = self._namespaces.setdefault(event.namespace, _Namespace([], LexicalIndex()))
                 ns.seqs.append(seq)
-                ns.lexical.add(seq, f"{event.speaker or ''} {event.text}")
+                ns.lexical.add([index_text(event)])
             return seqs
 
     def events(self, seqs: Sequence[int]) -> list[Event]:
@@ -80,9 +80,8 @@ class InMemoryStore:
             ns = self._namespaces.get(namespace)
             if ns is None or not terms:
                 return []
-            allowed = None if where.empty else {s for s in ns.seqs if _matches(self._events[s], where)}
-            scores = ns.lexical.scores(terms, allowed)
-        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+            allow = None if where.empty else np.array([_matches(self._events[s], where) for s in ns.seqs], dtype=bool)
+            return [(ns.seqs[row], score) for row, score in ns.lexical.search(terms, k, allow)]
 
     def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
         with self._lock:
@@ -94,6 +93,7 @@ class InMemoryStore:
                 vectors=np.stack([self._vectors[s] for s in seqs]) if seqs else np.zeros((0, dim), np.float32),
                 occurred=np.array([self._events[s].occurred_at.timestamp() for s in seqs], dtype=np.float64),
                 sessions=[self._events[s].session for s in seqs],
+                texts=[index_text(self._events[s]) for s in seqs],
             )
 
     def last_seq(self, namespace: str) -> int:

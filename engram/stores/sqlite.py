@@ -166,7 +166,7 @@ class SQLiteStore:
 
     def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
         rows = self._query(
-            "SELECT v.seq, v.vector, e.occurred_ts, e.session FROM vectors v JOIN events e ON e.seq = v.seq"
+            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text FROM vectors v JOIN events e ON e.seq = v.seq"
             " WHERE v.namespace = ? AND v.seq > ? ORDER BY v.seq",
             (namespace, after_seq),
         )
@@ -177,6 +177,7 @@ class SQLiteStore:
             vectors=matrix,
             occurred=np.array([r[2] for r in rows], dtype=np.float64),
             sessions=[r[3] for r in rows],
+            texts=[f"{r[4]} {r[5]}" if r[4] else r[5] for r in rows],
         )
 
     def last_seq(self, namespace: str) -> int:
