@@ -1,9 +1,9 @@
 """Engram: long-term memory for LLM agents — embedded, offline, measured.
 
-    from engram import Memory
-    mem = Memory("./mem")
-    mem.remember("I moved to Lisbon in May.", namespace="alice", speaker="alice")
-    mem.recall("where does alice live?", namespace="alice")
+from engram import Memory
+mem = Memory("./mem")
+mem.remember("I moved to Lisbon in May.", namespace="alice", speaker="alice")
+mem.recall("where does alice live?", namespace="alice")
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ def test_hash_embedder_is_deterministic_unit_and_word_sensitive() -> None:
     a = emb.embed(["my dog loves the beach", "my dog loves the park", "quarterly tax report"])
     assert a.shape == (3, 128) and a.dtype == np.float32
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0)
-    assert np.array_equal(a, HashEmbedder(dim=128).embed(["my dog loves the beach", "my dog loves the park", "quarterly tax report"]))
+    assert np.array_equal(
+        a, HashEmbedder(dim=128).embed(["my dog loves the beach", "my dog loves the park", "quarterly tax report"])
+    )
     assert a[0] @ a[1] > a[0] @ a[2]
 
 
@@ -50,22 +52,35 @@ def reference_bert(w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     """A plain numpy BertModel forward + mean pooling + L2 norm, for one unpadded sequence."""
     t = len(ids)
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t]
-    x = _layer_norm(x + w["embeddings.token_type_embeddings.weight"][0], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+    x = _layer_norm(
+        x + w["embeddings.token_type_embeddings.weight"][0],
+        w["embeddings.LayerNorm.weight"],
+        w["embeddings.LayerNorm.bias"],
+    )
 
     def linear(h: np.ndarray, name: str) -> np.ndarray:
         return h @ w[name + ".weight"].T + w[name + ".bias"]
 
     for i in range(6):
         p = f"encoder.layer.{i}."
-        q, k, v = (linear(x, p + "attention.self." + n).reshape(t, 12, 32).transpose(1, 0, 2) for n in ("query", "key", "value"))
+        q, k, v = (
+            linear(x, p + "attention.self." + n).reshape(t, 12, 32).transpose(1, 0, 2)
+            for n in ("query", "key", "value")
+        )
         scores = q @ k.transpose(0, 2, 1) / math.sqrt(32)
         probs = np.exp(scores - scores.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
         attended = (probs @ v).transpose(1, 0, 2).reshape(t, 384)
-        x = _layer_norm(linear(attended, p + "attention.output.dense") + x, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+        x = _layer_norm(
+            linear(attended, p + "attention.output.dense") + x,
+            w[p + "attention.output.LayerNorm.weight"],
+            w[p + "attention.output.LayerNorm.bias"],
+        )
         inner = linear(x, p + "intermediate.dense")
         inner = 0.5 * inner * (1 + _erf(inner / math.sqrt(2)))
-        x = _layer_norm(linear(inner, p + "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        x = _layer_norm(
+            linear(inner, p + "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]
+        )
     pooled = x.mean(0)
     return pooled / np.linalg.norm(pooled)
 
@@ -91,7 +106,7 @@ def test_onnx_graph_equals_numpy_reference(minilm_paths: tuple[Path, Path]) -> N
     fp32 = MiniLMEmbedder(minilm_paths[0]).embed(SENTENCES)
     weights = load_file(str(_package_model_dir() / "model.safetensors"))
     tokenizer = MiniLMEmbedder(minilm_paths[0])._tokenizer
-    for row, sentence in zip(fp32, SENTENCES):
+    for row, sentence in zip(fp32, SENTENCES, strict=True):
         expected = reference_bert(weights, tokenizer.encode(sentence).ids)
         assert float(row @ expected) > 0.9999
 

@@ -27,7 +27,9 @@ QUERIES = [
 def sample() -> list[Event]:
     when = datetime(2024, 1, 1, tzinfo=timezone.utc)
     return [
-        Event(id=f"e{i}", namespace="ns", text=item["text"], speaker=item["speaker"], occurred_at=when, recorded_at=when)
+        Event(
+            id=f"e{i}", namespace="ns", text=item["text"], speaker=item["speaker"], occurred_at=when, recorded_at=when
+        )
         for i, item in enumerate(sample_events())
     ]
 

@@ -38,8 +38,14 @@ def test_exported_names() -> None:
 
 
 def test_remember_returns_stored_event(mem: Memory) -> None:
-    event = mem.remember("I moved to Lisbon in May.", namespace="alice", speaker="alice", session="s1",
-                         occurred_at=T0, metadata={"source": "chat"})
+    event = mem.remember(
+        "I moved to Lisbon in May.",
+        namespace="alice",
+        speaker="alice",
+        session="s1",
+        occurred_at=T0,
+        metadata={"source": "chat"},
+    )
     assert mem.get(event.id) == event
     assert event.occurred_at == T0 and event.recorded_at >= event.occurred_at
     assert event.metadata == {"source": "chat"}

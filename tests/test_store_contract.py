@@ -161,7 +161,7 @@ def test_events_round_trip_exactly(backend, batch) -> None:
         seqs = store.add(batch, unit(len(batch)))
         back = store.events(seqs)
         assert back == batch
-        for original, restored in zip(batch, back):
+        for original, restored in zip(batch, back, strict=True):
             assert restored.occurred_at.utcoffset() == original.occurred_at.utcoffset()
             assert store.get(original.id) == original
         store.close()

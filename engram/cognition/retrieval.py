@@ -17,7 +17,9 @@ __all__ = ["Ranked", "fuse"]
 Ranked = Sequence[tuple[int, float]]  # (seq, raw score), best first
 
 
-def fuse(rankings: Mapping[str, Ranked], weights: Mapping[str, float], *, rrf_k: int = RRF_K) -> list[tuple[int, float, dict[str, float]]]:
+def fuse(
+    rankings: Mapping[str, Ranked], weights: Mapping[str, float], *, rrf_k: int = RRF_K
+) -> list[tuple[int, float, dict[str, float]]]:
     """Fuse named rankings; return (seq, fused score, components) best first.
 
     ``components`` holds, for each ranking that found the seq, its raw score under the

@@ -94,7 +94,10 @@ class LexicalIndex:
             return None
         if term not in self._cache:
             rows, tfs = self._postings[term]
-            self._cache[term] = (np.frombuffer(rows, dtype=np.int32).copy(), np.frombuffer(tfs, dtype=np.float32).copy())
+            self._cache[term] = (
+                np.frombuffer(rows, dtype=np.int32).copy(),
+                np.frombuffer(tfs, dtype=np.float32).copy(),
+            )
         return self._cache[term]
 
     def search(self, terms: Sequence[str], k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:

@@ -9,6 +9,7 @@ the exact one for recall.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class VectorIndex:
         self.seqs = np.zeros(0, dtype=np.int64)
         self.occurred = np.zeros(0, dtype=np.float64)
         self.sessions: list[str | None] = []
-        self._ann = None  # usearch.index.Index, keyed by row position
+        self._ann: Any = None  # usearch.index.Index keyed by row position, once built
 
     def __len__(self) -> int:
         return self._size
@@ -87,7 +88,9 @@ class VectorIndex:
     def _build_ann(self) -> None:
         from usearch.index import Index
 
-        self._ann = Index(ndim=self.dim, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=128)
+        self._ann = Index(
+            ndim=self.dim, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=128
+        )
         self._ann.add(np.arange(self._size), self.matrix)
 
     def search(self, query: np.ndarray, k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -100,10 +103,10 @@ class VectorIndex:
             top, scores = self._search_ann(query, k)
         else:
             top, scores = exact_search(self.matrix, query, k)
-        return [(int(self.seqs[p]), float(s)) for p, s in zip(top, scores)]
+        return [(int(self.seqs[p]), float(s)) for p, s in zip(top, scores, strict=True)]
 
     def _search_ann(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self._ann.search(query, k)  # type: ignore[union-attr]
+        found = self._ann.search(query, k)
         positions = np.asarray(found.keys, dtype=np.int64)
         return positions, 1.0 - np.asarray(found.distances, dtype=np.float32)  # ip distance = 1 - cosine
 

@@ -57,7 +57,9 @@ class Memory:
         ModelMismatch: the store was built with another embedding model.
     """
 
-    def __init__(self, path: str | Path | None = None, *, embedder: Embedder | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, embedder: Embedder | None = None, store: Store | None = None
+    ) -> None:
         if store is None:
             store = InMemoryStore() if str(path) == ":memory:" else SQLiteStore(Path(path) if path else engram_home())
         self.store = store
@@ -150,15 +152,19 @@ class Memory:
         index = self._index(namespace)
         if not len(index.vectors):
             return []
-        allow = None if where.empty else _mask(where, index.vectors.occurred[: len(index.vectors)], index.vectors.sessions)
+        allow = (
+            None if where.empty else _mask(where, index.vectors.occurred[: len(index.vectors)], index.vectors.sessions)
+        )
         seqs = index.vectors.seqs
         rankings = {
             "dense": index.vectors.search(self.embedder.embed([query])[0], depth, allow),
-            "lexical": [(int(seqs[row]), score) for row, score in index.lexical.search(query_terms(query), depth, allow)],
+            "lexical": [
+                (int(seqs[row]), score) for row, score in index.lexical.search(query_terms(query), depth, allow)
+            ],
         }
         fused = fuse(rankings, WEIGHTS)[:k]
         events = self.store.events([seq for seq, _, _ in fused])
-        return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused)]
+        return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
 
     def _index(self, namespace: str) -> _NamespaceIndex:
         """The namespace's in-process indexes, caught up with the store (other writers included)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def op(self, op_type: str, inputs: list[str], hint: str = "", **attrs: object) -> str:
+    def op(self, op_type: str, inputs: list[str], hint: str = "", **attrs: Any) -> str:
         from onnx import helper
 
         out = self.name(hint or op_type.lower())
@@ -110,7 +111,9 @@ def build_graph(weights: dict[str, np.ndarray], *, layers: int = 6, heads: int =
 
     for i in range(layers):
         p = f"encoder.layer.{i}"
-        attended = _linear(g, _attention(g, x, mask_bias, w, p + ".attention.self", heads), w, p + ".attention.output.dense")
+        attended = _linear(
+            g, _attention(g, x, mask_bias, w, p + ".attention.self", heads), w, p + ".attention.output.dense"
+        )
         x = _layer_norm(g, g.op("Add", [attended, x]), w, p + ".attention.output.LayerNorm")
         inner = _gelu(g, _linear(g, x, w, p + ".intermediate.dense"))
         x = _layer_norm(g, g.op("Add", [_linear(g, inner, w, p + ".output.dense"), x]), w, p + ".output.LayerNorm")
@@ -118,14 +121,23 @@ def build_graph(weights: dict[str, np.ndarray], *, layers: int = 6, heads: int =
     mask_3d = g.op("Unsqueeze", [mask_f, g.const("axis2", np.array([2], dtype=np.int64))])  # B,T,1
     axis1 = g.const("axis1", np.array([1], dtype=np.int64))
     summed = g.op("ReduceSum", [g.op("Mul", [x, mask_3d]), axis1], keepdims=0)  # B,H
-    count = g.op("Max", [g.op("ReduceSum", [mask_3d, axis1], keepdims=0), g.const("eps", np.array(1e-9, dtype=np.float32))])
+    count = g.op(
+        "Max", [g.op("ReduceSum", [mask_3d, axis1], keepdims=0), g.const("eps", np.array(1e-9, dtype=np.float32))]
+    )
     pooled = g.op("Div", [summed, count])
-    norm = g.op("Max", [g.op("ReduceL2", [pooled], axes=[1], keepdims=1),
-                        g.const("tiny", np.array(1e-12, dtype=np.float32))])
+    norm = g.op(
+        "Max", [g.op("ReduceL2", [pooled], axes=[1], keepdims=1), g.const("tiny", np.array(1e-12, dtype=np.float32))]
+    )
     g.nodes.append(helper.make_node("Div", [pooled, norm], ["embedding"]))
-    out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["B", weights["embeddings.LayerNorm.weight"].shape[0]])
+    out = helper.make_tensor_value_info(
+        "embedding", TensorProto.FLOAT, ["B", weights["embeddings.LayerNorm.weight"].shape[0]]
+    )
     graph = helper.make_graph(g.nodes, "minilm", [ids, mask], [out], initializer=g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)], producer_name="engram")
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)],
+        producer_name="engram",
+    )
     model.ir_version = 8
     return model
 

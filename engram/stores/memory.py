@@ -56,7 +56,7 @@ class InMemoryStore:
                 raise StoreError(f"duplicate event id {duplicate[:1]}")
             seqs = list(range(self._next, self._next + len(events)))
             self._next += len(events)
-            for seq, event, vector in zip(seqs, events, vectors):
+            for seq, event, vector in zip(seqs, events, vectors, strict=True):
                 self._events[seq] = event
                 self._vectors[seq] = np.asarray(vector, dtype=np.float32).copy()
                 self._by_id[event.id] = seq

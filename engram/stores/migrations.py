@@ -42,7 +42,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 def migrate(db: sqlite3.Connection) -> list[int]:
     """Apply every migration not yet recorded; return the versions applied now."""
     db.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS migrations"
+        " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     applied = []
     for version, name, sql in MIGRATIONS:

@@ -46,7 +46,8 @@ def _fts_query(terms: Sequence[str]) -> str:
 
 
 def _where(flt: Filter, alias: str = "e") -> tuple[str, list]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if flt.session is not None:
         clauses.append(f"{alias}.session = ?")
         params.append(flt.session)
@@ -115,7 +116,7 @@ class SQLiteStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         with self._transaction() as db:
             seqs = []
-            for event, vector in zip(events, vectors):
+            for event, vector in zip(events, vectors, strict=True):
                 cursor = db.execute(
                     "INSERT INTO events (id, namespace, text, speaker, session, occurred_at, occurred_ts,"
                     " recorded_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -135,7 +136,8 @@ class SQLiteStore:
                 seqs.append(seq)
                 db.execute("INSERT INTO vectors VALUES (?, ?, ?)", (seq, event.namespace, vector.tobytes()))
                 db.execute(
-                    "INSERT INTO events_fts (rowid, speaker, text) VALUES (?, ?, ?)", (seq, event.speaker or "", event.text)
+                    "INSERT INTO events_fts (rowid, speaker, text) VALUES (?, ?, ?)",
+                    (seq, event.speaker or "", event.text),
                 )
         return seqs
 
@@ -166,7 +168,8 @@ class SQLiteStore:
 
     def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
         rows = self._query(
-            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text FROM vectors v JOIN events e ON e.seq = v.seq"
+            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text"
+            " FROM vectors v JOIN events e ON e.seq = v.seq"
             " WHERE v.namespace = ? AND v.seq > ? ORDER BY v.seq",
             (namespace, after_seq),
         )
