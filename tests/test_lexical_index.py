@@ -40,7 +40,7 @@ def test_top_hits_agree_with_fts5(tmp_path) -> None:
     store.bind_model("m", 4)
     seqs = store.add(events, np.ones((len(events), 4), dtype=np.float32) / 2)
     index = LexicalIndex()
-    index.add([index_text(e) for e in events])
+    index.add([index_text(e.speaker, e.text) for e in events])
     overlaps = []
     for query in QUERIES:
         terms = query_terms(query)
@@ -53,7 +53,7 @@ def test_top_hits_agree_with_fts5(tmp_path) -> None:
 
 
 def test_chunked_build_equals_one_shot() -> None:
-    texts = [index_text(e) for e in sample()]
+    texts = [index_text(e.speaker, e.text) for e in sample()]
     whole = LexicalIndex()
     whole.add(texts)
     chunked = LexicalIndex()

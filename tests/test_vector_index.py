@@ -66,6 +66,6 @@ def test_filtered_search_only_returns_allowed_rows() -> None:
     vectors = clustered(2000)
     index = VectorIndex(32, ann_threshold=500)
     index.add(batch(vectors))
-    allow = index.mask(lambda occurred, sessions: np.array([s == "s1" for s in sessions]))
+    allow = np.array([s == "s1" for s in index.sessions])
     hits = index.search(vectors[0], 50, allow)
     assert len(hits) == 50 and all((s - 1) % 3 == 1 for s, _ in hits)

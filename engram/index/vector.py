@@ -8,7 +8,6 @@ the exact one for recall.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -109,7 +108,3 @@ class VectorIndex:
         found = self._ann.search(query, k)
         positions = np.asarray(found.keys, dtype=np.int64)
         return positions, 1.0 - np.asarray(found.distances, dtype=np.float32)  # ip distance = 1 - cosine
-
-    def mask(self, predicate: Callable[[np.ndarray, list[str | None]], np.ndarray]) -> np.ndarray:
-        """A boolean row mask from a predicate over (occurred, sessions)."""
-        return predicate(self.occurred[: self._size], self.sessions)

@@ -20,9 +20,9 @@ from engram.core.records import Event
 __all__ = ["Filter", "Store", "VectorBatch", "index_text"]
 
 
-def index_text(event: Event) -> str:
+def index_text(speaker: str | None, text: str) -> str:
     """What the lexical index sees: the speaker's name, then the text."""
-    return f"{event.speaker} {event.text}" if event.speaker else event.text
+    return f"{speaker} {text}" if speaker else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ class InMemoryStore:
                 self._by_id[event.id] = seq
                 ns = self._namespaces.setdefault(event.namespace, _Namespace([], LexicalIndex()))
                 ns.seqs.append(seq)
-                ns.lexical.add([index_text(event)])
+                ns.lexical.add([index_text(event.speaker, event.text)])
             return seqs
 
     def events(self, seqs: Sequence[int]) -> list[Event]:
@@ -93,7 +93,7 @@ class InMemoryStore:
                 vectors=np.stack([self._vectors[s] for s in seqs]) if seqs else np.zeros((0, dim), np.float32),
                 occurred=np.array([self._events[s].occurred_at.timestamp() for s in seqs], dtype=np.float64),
                 sessions=[self._events[s].session for s in seqs],
-                texts=[index_text(self._events[s]) for s in seqs],
+                texts=[index_text(self._events[s].speaker, self._events[s].text) for s in seqs],
             )
 
     def last_seq(self, namespace: str) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from engram.core.records import Event
 from engram.errors import ModelMismatch, NotFound, StoreError
-from engram.stores.base import Filter, VectorBatch
+from engram.stores.base import Filter, VectorBatch, index_text
 from engram.stores.migrations import migrate
 
 __all__ = ["SQLiteStore"]
@@ -180,7 +180,7 @@ class SQLiteStore:
             vectors=matrix,
             occurred=np.array([r[2] for r in rows], dtype=np.float64),
             sessions=[r[3] for r in rows],
-            texts=[f"{r[4]} {r[5]}" if r[4] else r[5] for r in rows],
+            texts=[index_text(r[4], r[5]) for r in rows],
         )
 
     def last_seq(self, namespace: str) -> int:
