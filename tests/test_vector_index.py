@@ -69,3 +69,38 @@ def test_filtered_search_only_returns_allowed_rows() -> None:
     allow = np.array([s == "s1" for s in index.sessions])
     hits = index.search(vectors[0], 50, allow)
     assert len(hits) == 50 and all((s - 1) % 3 == 1 for s, _ in hits)
+
+
+def test_saved_graph_is_restored_and_extended(tmp_path) -> None:
+    path = tmp_path / "ann" / "ns.usearch"
+    vectors = clustered(3000)
+    first = VectorIndex(32, ann_threshold=1000, ann_path=path)
+    first.add(batch(vectors[:2000]))
+    assert path.exists() and path.with_suffix(".json").exists()
+    saved_at = path.stat().st_mtime_ns
+    again = VectorIndex(32, ann_threshold=1000, ann_path=path)
+    again.add(batch(vectors))  # 2,000 rows come from the file, 1,000 are added
+    assert path.stat().st_mtime_ns == saved_at
+    fresh = VectorIndex(32, ann_threshold=1000)
+    fresh.add(batch(vectors))
+    queries = clustered(50, seed=3)
+    agree = np.mean(
+        [len({s for s, _ in again.search(q, 10)} & {s for s, _ in fresh.search(q, 10)}) / 10 for q in queries]
+    )
+    assert agree >= 0.95
+    again.save()
+    assert path.stat().st_mtime_ns != saved_at
+
+
+def test_stale_or_damaged_graph_is_rebuilt(tmp_path) -> None:
+    path = tmp_path / "ns.usearch"
+    vectors = clustered(2000)
+    VectorIndex(32, ann_threshold=1000, ann_path=path).add(batch(vectors))
+    other = VectorIndex(32, ann_threshold=1000, ann_path=path)
+    other.add(batch(clustered(2000, seed=9), start=5000))  # different seqs: the file does not apply
+    assert {s for s, _ in other.search(clustered(1, seed=9)[0], 5)} <= set(range(5000, 7000))
+    VectorIndex(32, ann_threshold=1000, ann_path=path).add(batch(vectors))  # the file matches again
+    path.write_bytes(b"garbage" * 100)
+    damaged = VectorIndex(32, ann_threshold=1000, ann_path=path)
+    damaged.add(batch(vectors))
+    assert len(damaged.search(vectors[0], 5)) == 5

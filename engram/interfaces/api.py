@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -171,12 +172,20 @@ class Memory:
         with self._lock:
             index = self._indexes.get(namespace)
             if index is None:
-                index = self._indexes[namespace] = _NamespaceIndex(VectorIndex(self.embedder.dim), LexicalIndex())
+                index = self._indexes[namespace] = _NamespaceIndex(
+                    VectorIndex(self.embedder.dim, ann_path=self._ann_path(namespace)), LexicalIndex()
+                )
             if self.store.last_seq(namespace) > index.vectors.last_seq:
                 batch = self.store.vectors(namespace, index.vectors.last_seq)
                 index.vectors.add(batch)
                 index.lexical.add(batch.texts)
             return index
+
+    def _ann_path(self, namespace: str) -> Path | None:
+        if self.store.directory is None:
+            return None
+        digest = hashlib.sha1(f"{self.embedder.name}\0{namespace}".encode()).hexdigest()[:20]
+        return Path(self.store.directory) / "ann" / f"{digest}.usearch"
 
     def context(
         self,
@@ -203,6 +212,10 @@ class Memory:
         return {**self.store.stats(), "embedder": self.embedder.name}
 
     def close(self) -> None:
+        """Save grown HNSW graphs (so the next open skips rebuilding them) and close the store."""
+        with self._lock:
+            for index in self._indexes.values():
+                index.vectors.save()
         self.store.close()
 
     def __enter__(self) -> Memory:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -50,7 +51,14 @@ class VectorBatch:
 
 
 class Store(Protocol):
-    """Durable home of events. Scores from ``lexical`` are BM25: higher is better."""
+    """Durable home of events. Scores from ``lexical`` are BM25: higher is better.
+
+    ``directory`` is where the store keeps its files (``None`` for one that keeps none);
+    derived index files (the saved HNSW graph) go beside them.
+    """
+
+    @property
+    def directory(self) -> Path | None: ...
 
     def bind_model(self, name: str, dim: int) -> None:
         """Record the embedding model on first use; raise ``ModelMismatch`` if another was recorded."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +33,8 @@ def _matches(event: Event, where: Filter) -> bool:
 
 class InMemoryStore:
     """Events in dicts, BM25 from ``LexicalIndex``; lost when the process ends."""
+
+    directory: Path | None = None  # keeps no files
 
     def __init__(self) -> None:
         self._events: dict[int, Event] = {}
