@@ -1,0 +1,120 @@
+"""Episode segmentation benchmark: recover session starts from a stream of turns.
+
+Each LoCoMo conversation (and optionally each MSC episode, its earlier sessions followed by
+the current one) is streamed as one sequence of "Speaker: text" turns with the session
+markers removed. The predicted episode starts are scored against the true session starts
+(the stream's first event excluded) with a tolerance of ``TOLERANCE`` events and
+one-to-one matching. With ``with_timestamps`` each LoCoMo turn carries its session's date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engram.perception.embedders import Embedder
+from engram.perception.segmentation import SegmentationConfig, segment
+
+__all__ = ["boundary_scores", "run"]
+
+TOLERANCE = 2
+DEFAULT_MSC_LIMIT = 100
+_SESSION = re.compile(r"session_(\d+)")
+_DATE_FORMAT = "%I:%M %p on %d %B, %Y"
+
+
+def boundary_scores(predicted: list[int], gold: list[int], *, tolerance: int = TOLERANCE) -> tuple[int, int, int]:
+    """(matched, predicted count, gold count): greedy one-to-one matching, nearest pairs first."""
+    pairs = sorted((abs(p - g), p, g) for p in predicted for g in gold if abs(p - g) <= tolerance)
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    for _, p, g in pairs:
+        if p not in used_p and g not in used_g:
+            used_p.add(p)
+            used_g.add(g)
+    return len(used_p), len(predicted), len(gold)
+
+
+def _prf(matched: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    precision = matched / n_pred if n_pred else 0.0
+    recall = matched / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def _locomo_streams(path: Path, with_timestamps: bool) -> list[tuple[str, list[str], list[int], np.ndarray | None]]:
+    streams = []
+    for conv in json.loads(path.read_text()):
+        body = conv["conversation"]
+        keys = sorted((k for k in body if _SESSION.fullmatch(k)), key=lambda k: int(k.split("_")[1]))
+        texts: list[str] = []
+        starts: list[int] = []
+        times: list[float] = []
+        for key in keys:
+            starts.append(len(texts))
+            stamp = datetime.strptime(body[f"{key}_date_time"], _DATE_FORMAT).timestamp()
+            for turn in body[key]:
+                texts.append(f"{turn['speaker']}: {turn['text']}")
+                times.append(stamp)
+        streams.append((conv["sample_id"], texts, starts, np.asarray(times) if with_timestamps else None))
+    return streams
+
+
+def _msc_streams(path: Path, limit: int) -> list[tuple[str, list[str], list[int], None]]:
+    streams = []
+    with path.open() as handle:
+        for number, line in enumerate(handle):
+            if number >= limit:
+                break
+            episode = json.loads(line)
+            texts: list[str] = []
+            starts: list[int] = []
+            for dialog in [*(d["dialog"] for d in episode["previous_dialogs"]), episode["dialog"]]:
+                starts.append(len(texts))
+                texts += [f"Speaker {1 + i % 2}: {turn['text']}" for i, turn in enumerate(dialog)]
+            streams.append((f"msc-{number}", texts, starts, None))
+    return streams
+
+
+def _score(streams: list[Any], embedder: Embedder, config: SegmentationConfig) -> dict[str, Any]:
+    totals = np.zeros(3, dtype=int)
+    per_stream = {}
+    for name, texts, starts, times in streams:
+        predicted = [s for s in segment(embedder.embed(texts), times, config=config) if s > 0]
+        counts = boundary_scores(predicted, starts[1:])
+        totals += counts
+        per_stream[name] = _prf(*counts)
+    return {
+        **_prf(*totals.tolist()),
+        "streams": len(streams),
+        "gold_boundaries": int(totals[2]),
+        "per_stream": per_stream,
+    }
+
+
+def run(
+    locomo_path: str | Path,
+    msc_path: str | Path | None = None,
+    *,
+    embedder: Embedder,
+    with_timestamps: bool,
+    config: SegmentationConfig | None = None,
+    msc_limit: int = DEFAULT_MSC_LIMIT,
+) -> dict[str, Any]:
+    """Boundary precision / recall / F1 (micro-averaged over boundaries) per data set.
+
+    ``msc_path`` is one MSC dialogue file (e.g. ``msc_dialogue_session_3_test.jsonl``); its
+    sessions carry no usable absolute times, so MSC is always scored without timestamps.
+    """
+    config = config or SegmentationConfig()
+    results: dict[str, Any] = {"config": config.__dict__, "tolerance": TOLERANCE}
+    results["locomo"] = _score(_locomo_streams(Path(locomo_path), with_timestamps), embedder, config)
+    if msc_path is not None:
+        results["msc"] = _score(_msc_streams(Path(msc_path), msc_limit), embedder, replace(config))
+    return results
