@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engram.cognition.context import pack
+from engram.cognition.contiguity import add_neighbours
 from engram.cognition.retrieval import fuse
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
@@ -29,6 +30,7 @@ __all__ = ["Memory"]
 
 CANDIDATES = 100  # candidates drawn from each retriever before fusion (at least k)
 WEIGHTS = {"dense": 1.0, "lexical": 1.0}
+CONTIGUITY = True
 _ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
 
 
@@ -163,7 +165,10 @@ class Memory:
                 (int(seqs[row]), score) for row, score in index.lexical.search(query_terms(query), depth, allow)
             ],
         }
-        fused = fuse(rankings, WEIGHTS)[:k]
+        fused = fuse(rankings, WEIGHTS)
+        if CONTIGUITY:
+            fused = add_neighbours(fused, seqs[: len(index.vectors)], index.vectors.sessions)
+        fused = fused[:k]
         events = self.store.events([seq for seq, _, _ in fused])
         return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
 
