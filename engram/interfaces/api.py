@@ -14,11 +14,12 @@ import numpy as np
 
 from engram.cognition.context import pack
 from engram.cognition.contiguity import add_neighbours
+from engram.cognition.order import Order, Position, word_offset
 from engram.cognition.retrieval import fuse
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
 from engram.core.records import Context, Event, Hit, new_id, utcnow
-from engram.errors import InvalidInput
+from engram.errors import InvalidInput, NotFound
 from engram.index.lexical import LexicalIndex, query_terms
 from engram.index.vector import VectorIndex
 from engram.perception.embedders import Embedder, default_embedder
@@ -151,14 +152,20 @@ class Memory:
             since=None if since is None else validate.moment(since, "since"),
             until=None if until is None else validate.moment(until, "until"),
         )
-        depth = max(CANDIDATES, k)
+        fused = self._ranked(query, namespace, k, where)
+        events = self.store.events([seq for seq, _, _ in fused])
+        return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
+
+    def _ranked(self, query: str, namespace: str, k: int, where: Filter) -> list[tuple[int, float, dict[str, float]]]:
+        """The top-k (seq, fused score, components) for a validated query."""
         index = self._index(namespace)
         if not len(index.vectors):
             return []
+        depth = max(CANDIDATES, k)
+        seqs = index.vectors.seqs
         allow = (
             None if where.empty else _mask(where, index.vectors.occurred[: len(index.vectors)], index.vectors.sessions)
         )
-        seqs = index.vectors.seqs
         rankings = {
             "dense": index.vectors.search(self.embedder.embed([query])[0], depth, allow),
             "lexical": [
@@ -168,9 +175,57 @@ class Memory:
         fused = fuse(rankings, WEIGHTS)
         if CONTIGUITY:
             fused = add_neighbours(fused, seqs[: len(index.vectors)], index.vectors.sessions)
-        fused = fused[:k]
-        events = self.store.events([seq for seq, _, _ in fused])
-        return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
+        return fused[:k]
+
+    def order(self, a: str, b: str, *, namespace: str = "default") -> Order:
+        """Which of ``a`` and ``b`` (event ids or text cues) happened first, with the evidence.
+
+        A text cue is located by recall, then verbatim inside the best-matching event (or at
+        the end of the one before it), so two cues from the same event are ordered too.
+        Stream order is ``occurred_at``, then ingest order.
+
+        Raises:
+            NotFound: a cue matches nothing in the namespace.
+        """
+        namespace = validate.namespace(namespace)
+        first, second = self._position(a, namespace), self._position(b, namespace)
+        a_first = (first.rank, first.offset) <= (second.rank, second.offset)
+        return Order(first="a" if a_first else "b", a=first, b=second)
+
+    def _position(self, cue: str, namespace: str) -> Position:
+        cue = validate.text(cue, "cue")
+        wanted = None
+        if " " not in cue and len(cue) <= 64:
+            try:
+                wanted = self.store.get(cue)  # an event id: locate its text, keep that event
+            except NotFound:
+                pass
+        text = wanted.text if wanted else cue
+        index = self._index(namespace)
+        ranked = self._ranked(text, namespace, 5, Filter())
+        if wanted:
+            ranked = [r for r in ranked if r[0] in set(self._seqs_with_id(ranked, wanted.id))]
+        if not ranked:
+            raise NotFound(f"nothing in namespace {namespace!r} matches {cue[:60]!r}")
+        seqs = index.vectors.seqs[: len(index.vectors)]
+        stream = np.lexsort((seqs, index.vectors.occurred[: len(seqs)]))  # rows in stream order
+        rank_of_row = np.empty(len(seqs), dtype=np.int64)
+        rank_of_row[stream] = np.arange(len(seqs))
+        events = self.store.events([seq for seq, _, _ in ranked])
+        for (seq, _, _), event in zip(ranked, events, strict=True):
+            rank = int(rank_of_row[np.searchsorted(seqs, seq)])
+            previous = self.store.events([int(seqs[stream[rank - 1]])])[0] if rank > 0 else None
+            found = word_offset(text, event.text, previous.text if previous else None)
+            if found is not None:
+                step, offset = found
+                where = previous if step < 0 and previous else event
+                return Position(event=where, rank=rank + step, offset=offset, exact=True)
+        rank = int(rank_of_row[np.searchsorted(seqs, ranked[0][0])])
+        return Position(event=events[0], rank=rank, offset=0, exact=False)
+
+    def _seqs_with_id(self, ranked: list[tuple[int, float, dict[str, float]]], event_id: str) -> list[int]:
+        events = self.store.events([seq for seq, _, _ in ranked])
+        return [seq for (seq, _, _), e in zip(ranked, events, strict=True) if e.id == event_id]
 
     def _index(self, namespace: str) -> _NamespaceIndex:
         """The namespace's in-process indexes, caught up with the store (other writers included)."""
