@@ -68,3 +68,21 @@ def test_word_offset_finds_heads_tails_and_straddles() -> None:
     assert word_offset("the barley fields behind the church Marta found a", SENTENCES[2], SENTENCES[1]) is None
     straddle = "behind the church Marta found a brass key buried"
     assert word_offset(straddle, SENTENCES[2], SENTENCES[1]) == (-1, 9)
+
+
+def test_sort_trials_follow_the_protocol() -> None:
+    from engram.eval import sort
+
+    text = " ".join(f"Sentence number {i} tells part {i} of the story here." for i in range(400))
+    sents = sort.sentences(text)
+    assert len(sents) == 400
+    rng = random.Random(1)
+    part = sort.excerpt(sents, 1000, rng)
+    assert sum(len(s.split()) for s in part) >= 1000
+    trials = sort.trials(part, 1000, 20, rng, 5)
+    edges = sort.bin_edges(1000, 20)
+    words = " ".join(part)
+    for trial in trials:
+        gap = len(words[: words.index(trial["second"])].split()) - len(words[: words.index(trial["first"])].split())
+        assert edges[trial["bin"] - 1] <= gap < edges[trial["bin"]]
+    assert {t["bin"] for t in trials} == {1, 2, 3, 4}

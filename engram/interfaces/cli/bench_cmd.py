@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -44,6 +45,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         _common_bench_options(p)
         p.set_defaults(run=run_dataset)
 
+    p = kinds.add_parser(
+        "sort",
+        parents=[common],
+        help="sequence order recall on Book-SORT texts, answered by Memory.order",
+        description="Derived SORT trials (excerpts of 2,500 and 10,000 words, segments of 20 and 50 "
+        "words, four distance bins, both presentation orders) on the Book-SORT source books.",
+    )
+    p.add_argument("--data", metavar="DIR", help="the booksort-source folder (default: $ENGRAM_BOOKSORT)")
+    p.add_argument("--limit", type=int, help="only the first N books")
+    _common_bench_options(p)
+    p.set_defaults(run=run_sort)
     p = kinds.add_parser(
         "speed",
         parents=[common],
@@ -102,6 +114,30 @@ def run_dataset(args: argparse.Namespace) -> int:
     )
     Path(args.out).mkdir(parents=True, exist_ok=True)
     print(report.write(results, Path(args.out)))
+    return 0
+
+
+def run_sort(args: argparse.Namespace) -> int:
+    from engram.eval import sort
+
+    value = args.data or os.environ.get("ENGRAM_BOOKSORT")
+    if not value or not (Path(value) / "pg_full_text").is_dir():
+        raise InvalidInput(
+            "no Book-SORT data: pass --data DIR (the folder holding pg_full_text/) or set ENGRAM_BOOKSORT"
+        )
+    embedder = make_embedder(args)
+    results = _in_workdir(
+        args,
+        lambda workdir: sort.run(
+            Path(value), embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet
+        ),
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sort.json").write_text(json.dumps(results, indent=2))
+    text = sort.markdown(results)
+    (out / "sort.md").write_text(text)
+    print(text)
     return 0
 
 
