@@ -71,10 +71,10 @@ class Hit:
 
     def why(self) -> str:
         """A one-line human explanation of the score."""
-        parts = []
-        for name in ("dense", "lexical", "session"):
-            if f"{name}_rank" in self.components:
-                parts.append(f"{name} #{int(self.components[name + '_rank'])} ({self.components[name]:.3f})")
+        c = self.components
+        parts = [f"{key[:-5]} #{int(c[key])} ({c[key[:-5]]:.3f})" for key in c if key.endswith("_rank")]
+        if "contiguity" in c:
+            parts.append("next to a hit" if c["contiguity"] > 0 else "just before a hit")
         return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
 
 

@@ -188,11 +188,15 @@ class Memory:
             NotFound: a cue matches nothing in the namespace.
         """
         namespace = validate.namespace(namespace)
-        first, second = self._position(a, namespace), self._position(b, namespace)
+        index = self._index(namespace)
+        seqs = index.vectors.seqs[: len(index.vectors)]
+        stream = np.lexsort((seqs, index.vectors.occurred[: len(seqs)]))  # rows in stream order
+        first, second = (self._position(cue, namespace, seqs, stream) for cue in (a, b))
         a_first = (first.rank, first.offset) <= (second.rank, second.offset)
         return Order(first="a" if a_first else "b", a=first, b=second)
 
-    def _position(self, cue: str, namespace: str) -> Position:
+    def _position(self, cue: str, namespace: str, seqs: np.ndarray, stream: np.ndarray) -> Position:
+        """Locate ``cue`` in the stream; ``stream`` lists the rows of ``seqs`` in stream order."""
         cue = validate.text(cue, "cue")
         wanted = None
         if " " not in cue and len(cue) <= 64:
@@ -201,18 +205,15 @@ class Memory:
             except NotFound:
                 pass
         text = wanted.text if wanted else cue
-        index = self._index(namespace)
         ranked = self._ranked(text, namespace, 5, Filter())
+        hits = list(zip((seq for seq, _, _ in ranked), self.store.events([seq for seq, _, _ in ranked]), strict=True))
         if wanted:
-            ranked = [r for r in ranked if r[0] in set(self._seqs_with_id(ranked, wanted.id))]
-        if not ranked:
+            hits = [(seq, event) for seq, event in hits if event.id == wanted.id]
+        if not hits:
             raise NotFound(f"nothing in namespace {namespace!r} matches {cue[:60]!r}")
-        seqs = index.vectors.seqs[: len(index.vectors)]
-        stream = np.lexsort((seqs, index.vectors.occurred[: len(seqs)]))  # rows in stream order
         rank_of_row = np.empty(len(seqs), dtype=np.int64)
         rank_of_row[stream] = np.arange(len(seqs))
-        events = self.store.events([seq for seq, _, _ in ranked])
-        for (seq, _, _), event in zip(ranked, events, strict=True):
+        for seq, event in hits:
             rank = int(rank_of_row[np.searchsorted(seqs, seq)])
             previous = self.store.events([int(seqs[stream[rank - 1]])])[0] if rank > 0 else None
             found = word_offset(text, event.text, previous.text if previous else None)
@@ -220,12 +221,8 @@ class Memory:
                 step, offset = found
                 where = previous if step < 0 and previous else event
                 return Position(event=where, rank=rank + step, offset=offset, exact=True)
-        rank = int(rank_of_row[np.searchsorted(seqs, ranked[0][0])])
-        return Position(event=events[0], rank=rank, offset=0, exact=False)
-
-    def _seqs_with_id(self, ranked: list[tuple[int, float, dict[str, float]]], event_id: str) -> list[int]:
-        events = self.store.events([seq for seq, _, _ in ranked])
-        return [seq for (seq, _, _), e in zip(ranked, events, strict=True) if e.id == event_id]
+        seq, event = hits[0]
+        return Position(event=event, rank=int(rank_of_row[np.searchsorted(seqs, seq)]), offset=0, exact=False)
 
     def _index(self, namespace: str) -> _NamespaceIndex:
         """The namespace's in-process indexes, caught up with the store (other writers included)."""
