@@ -9,7 +9,13 @@ import pytest
 from engram.eval.segmentation import boundary_scores, run
 from engram.neural.predictor import init_state, predict, surprise, surprise_series, update
 from engram.perception.embedders import HashEmbedder
-from engram.perception.segmentation import SegmentationConfig, Segmenter, modularity_split, segment
+from engram.perception.segmentation import (
+    SegmentationConfig,
+    Segmenter,
+    modularity_split,
+    new_segmenter,
+    segment,
+)
 
 DIM = 64
 
@@ -135,3 +141,101 @@ def test_run_on_a_tiny_locomo_file(tmp_path: Path) -> None:
     result = run(path, embedder=HashEmbedder(dim=DIM), with_timestamps=True)
     assert result["locomo"]["f1"] == pytest.approx(1.0)
     assert result["locomo"]["gold_boundaries"] == 2
+
+
+def _conversation(seed: int, sizes: list[int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """One topic throughout; each session opens with two greetings and closes with two farewells.
+
+    Returns (vectors, prototypes [2, d], true starts): only discourse cues mark the sessions.
+    """
+    rng = np.random.default_rng(seed)
+    opener, closer, topic = _unit(rng, 3)
+    rows = []
+    for size in sizes:
+        session = topic + 0.6 * _unit(rng, size)
+        session[:2] += 0.5 * opener
+        session[-2:] += 0.5 * closer
+        rows.append(session)
+    vectors = np.vstack(rows)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors, np.stack([opener, closer]), list(np.cumsum([0, *sizes[:-1]]))
+
+
+def test_discourse_cues_find_sessions_that_topic_misses() -> None:
+    vectors, prototypes, starts = _conversation(6, [14, 18, 12, 16, 20, 15])
+    assert segment(vectors, prototypes=prototypes) == starts
+    blind = segment(vectors)  # the cues also bend the topic a little, but not enough
+    assert boundary_scores(blind[1:], starts[1:], tolerance=1)[0] < len(starts) - 1
+
+
+def test_new_session_is_a_start_and_surprise_is_kept_per_event() -> None:
+    vectors, _ = _clustered_stream(7, [20])
+    segmenter = Segmenter()
+    found: list[int] = []
+    for i, x in enumerate(vectors):
+        found += segmenter.push(x, new_session=i == 9)
+        assert 0.0 <= segmenter.surprise_at(i) == segmenter.surprise <= 1.0
+    assert found + segmenter.flush() == [0, 9]
+    with pytest.raises(IndexError):
+        segmenter.surprise_at(len(vectors))
+
+
+def _push_all(segmenter: Segmenter, vectors: np.ndarray, times: np.ndarray, offset: int) -> tuple[list[int], list]:
+    starts: list[int] = []
+    values = []
+    for i, x in enumerate(vectors, start=offset):
+        starts += segmenter.push(x, float(times[i]), new_session=i == 70)
+        values.append(segmenter.surprise_at(i))
+    return starts, values
+
+
+@pytest.mark.parametrize("cut", [1, 9, 33, 71, 100])
+def test_save_and_restore_midway_equals_one_pass(cut: int) -> None:
+    vectors, prototypes, _ = _conversation(8, [14, 18, 12, 16, 20, 15, 13])
+    times = np.full(len(vectors), np.nan)
+    times[40:] = np.arange(len(vectors) - 40.0)
+    times[85:] += 1e5  # a long pause
+    config = SegmentationConfig(window=24)
+    whole = Segmenter(config, prototypes=prototypes)
+    starts, values = _push_all(whole, vectors, times, 0)
+    starts += whole.flush()
+    first = Segmenter(config, prototypes=prototypes)
+    head, head_values = _push_all(first, vectors[:cut], times, 0)
+    restored = Segmenter.from_bytes(first.to_bytes())
+    assert restored.config == config
+    tail, tail_values = _push_all(restored, vectors[cut:], times, cut)
+    assert head + tail + restored.flush() == starts
+    assert head_values + tail_values == values
+    assert 85 in starts and 70 in starts
+
+
+def test_state_stays_bounded() -> None:
+    rng = np.random.default_rng(9)
+    segmenter = Segmenter(SegmentationConfig(window=16))
+    sizes = []
+    for n, x in enumerate(_unit(rng, 400), start=1):
+        segmenter.push(x)
+        if n in (100, 400):
+            sizes.append(len(segmenter.to_bytes()))
+    assert sizes[1] <= sizes[0] * 1.05
+    assert segmenter.count == 400
+    with pytest.raises(IndexError):
+        segmenter.surprise_at(100)
+
+
+def test_new_segmenter_prepares_and_caches_prototypes() -> None:
+    embedder = HashEmbedder(dim=DIM)
+    one, two = new_segmenter(embedder), new_segmenter(embedder)
+    assert one.prototypes is not None and one.prototypes.shape == (2, DIM)
+    assert one.prototypes is two.prototypes
+    restored = Segmenter.from_bytes(Segmenter().to_bytes(), embedder=embedder)
+    assert restored.prototypes is not None and np.array_equal(restored.prototypes, one.prototypes)
+
+
+def test_bad_state_and_dimensions_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        Segmenter.from_bytes(b"not a state")
+    with pytest.raises(ValueError):
+        Segmenter(prototypes=np.ones((2, DIM))).push(np.ones(DIM + 1))
+    with pytest.raises(ValueError):
+        SegmentationConfig(weights=(1.0,))

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engram.core.records import Event, new_id
+from engram.core.records import Episode, Event, new_id
 from engram.errors import ModelMismatch, NotFound, StoreError
-from engram.stores.base import Filter
+from engram.stores.base import EpisodeRow, Filter
 from engram.stores.memory import InMemoryStore
 from engram.stores.sqlite import SQLiteStore
 
@@ -128,8 +128,75 @@ def test_sqlite_migrations_are_recorded_once(tmp_path) -> None:
     SQLiteStore(tmp_path).close()
     store = SQLiteStore(tmp_path)
     rows = store._query("SELECT version, name FROM migrations")
-    assert rows == [(1, "events, vectors and lexical index")]
+    assert rows == [
+        (1, "events, vectors and lexical index"),
+        (2, "surprise, ingest-time index, episodes and segmentation state"),
+    ]
     store.close()
+
+
+def _episode_row(events: list[Event], seqs: list[int], *, closed: bool, gist: str = "g") -> EpisodeRow:
+    episode = Episode(
+        id=f"ep-{events[0].id}",
+        namespace=events[0].namespace,
+        started_at=events[0].occurred_at,
+        ended_at=events[-1].occurred_at,
+        recorded_at=events[0].recorded_at,
+        event_count=len(events),
+        first_event_id=events[0].id,
+        last_event_id=events[-1].id,
+        participants=("ann",),
+        gist=gist,
+        boundary="first",
+        closed=closed,
+    )
+    return EpisodeRow(episode, first_seq=seqs[0], last_seq=seqs[-1], centroid=unit(1)[0])
+
+
+def test_segmentation_state_saves_only_from_the_state_it_saw(store) -> None:
+    store.bind_model("m", 8)
+    events = [make_event(f"e{i}", minutes=i) for i in range(4)]
+    seqs = store.add(events, unit(4))
+    assert store.segmentation_state("ns") == (0, None)
+    first = _episode_row(events[:2], seqs[:2], closed=False)
+    assert store.save_segmentation(
+        "ns", seen_seq=0, new_seq=seqs[1], state=b"one", surprise=[(seqs[0], 0.5), (seqs[1], 0.25)], episodes=[first]
+    )
+    assert store.segmentation_state("ns") == (seqs[1], b"one")
+    assert [e.surprise for e in store.events(seqs)] == [0.5, 0.25, None, None]
+    stale = store.save_segmentation("ns", seen_seq=0, new_seq=seqs[3], state=b"two", surprise=[], episodes=[])
+    assert not stale and store.segmentation_state("ns") == (seqs[1], b"one")  # a stale writer changes nothing
+    grown = _episode_row(events, seqs, closed=True, gist="all four")  # the open episode grew and closed
+    assert store.save_segmentation("ns", seen_seq=seqs[1], new_seq=seqs[3], state=b"two", surprise=[], episodes=[grown])
+    (row,) = store.episodes("ns")
+    assert row.episode == grown.episode and (row.first_seq, row.last_seq) == (seqs[0], seqs[3])
+    np.testing.assert_array_equal(row.centroid, grown.centroid)
+    assert store.episodes("other") == []
+
+
+def test_episodes_filter_by_overlap_with_a_time_window(store) -> None:
+    store.bind_model("m", 8)
+    events = [make_event(f"e{i}", minutes=60 * i) for i in range(4)]
+    seqs = store.add(events, unit(4))
+    rows = [_episode_row(events[:2], seqs[:2], closed=True), _episode_row(events[2:], seqs[2:], closed=False)]
+    assert store.save_segmentation("ns", seen_seq=0, new_seq=seqs[3], state=b"s", surprise=[], episodes=rows)
+    hour = timedelta(hours=1)
+    assert [r.first_seq for r in store.episodes("ns", since=T0 + hour)] == [seqs[0], seqs[2]]  # overlaps: ends at 1h
+    assert [r.first_seq for r in store.episodes("ns", since=T0 + 1.5 * hour)] == [seqs[2]]
+    assert [r.first_seq for r in store.episodes("ns", until=T0 + 2 * hour)] == [seqs[0]]
+
+
+def test_recorded_time_filters_lexical_search(store) -> None:
+    store.bind_model("m", 8)
+    early = Event(id=new_id(), namespace="ns", text="trip one", occurred_at=T0, recorded_at=T0)
+    late = Event(id=new_id(), namespace="ns", text="trip two", occurred_at=T0, recorded_at=T0 + timedelta(days=1))
+    seqs = store.add([early, late], unit(2))
+    after = Filter(recorded_since=T0 + timedelta(hours=1))
+    assert [s for s, _ in store.lexical("ns", ["trip"], 10, after)] == [seqs[1]]
+    before = Filter(recorded_until=T0 + timedelta(hours=1))
+    assert [s for s, _ in store.lexical("ns", ["trip"], 10, before)] == [seqs[0]]
+    batch = store.vectors("ns")
+    assert list(batch.recorded) == [T0.timestamp(), (T0 + timedelta(days=1)).timestamp()]
 
 
 timezones = st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
@@ -165,3 +232,30 @@ def test_events_round_trip_exactly(backend, batch) -> None:
             assert restored.occurred_at.utcoffset() == original.occurred_at.utcoffset()
             assert store.get(original.id) == original
         store.close()
+
+
+def test_sqlite_upgrades_a_version_1_store_in_place(tmp_path) -> None:
+    """A store written before episodes existed opens, migrates, and keeps its events queryable by ingest time."""
+    import sqlite3
+
+    from engram.stores.migrations import MIGRATIONS
+
+    tmp_path.mkdir(exist_ok=True)
+    db = sqlite3.connect(tmp_path / "engram.db")
+    db.executescript(MIGRATIONS[0][2])
+    db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    db.execute("INSERT INTO migrations VALUES (1, ?, '2024-01-01T00:00:00+00:00')", (MIGRATIONS[0][1],))
+    db.execute(
+        "INSERT INTO events (id, namespace, text, occurred_at, occurred_ts, recorded_at, metadata)"
+        " VALUES ('e1', 'ns', 'kept text', ?, ?, ?, '{}')",
+        (T0.isoformat(), T0.timestamp(), (T0 + timedelta(days=2)).isoformat()),
+    )
+    db.execute("INSERT INTO events_fts (rowid, speaker, text) VALUES (1, '', 'kept text')")
+    db.commit()
+    db.close()
+    store = SQLiteStore(tmp_path)
+    assert store.get("e1").text == "kept text" and store.get("e1").surprise is None
+    found = store.lexical("ns", ["kept"], 5, Filter(recorded_since=T0 + timedelta(days=1)))
+    assert len(found) == 1
+    assert store.lexical("ns", ["kept"], 5, Filter(recorded_until=T0 + timedelta(days=1))) == []
+    store.close()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Context", "Event", "Hit", "new_id", "utcnow"]
+__all__ = ["Context", "Episode", "Event", "Hit", "new_id", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -44,7 +44,8 @@ class Event:
     """One thing that happened: a message, an observation, a tool result.
 
     ``occurred_at`` is when it happened (event time); ``recorded_at`` is when Engram stored it
-    (ingest time). Both are timezone-aware.
+    (ingest time). Both are timezone-aware. ``surprise`` in [0, 1] is how badly the stream's
+    online predictor expected it (``None`` until segmentation has seen it).
     """
 
     id: str
@@ -55,6 +56,35 @@ class Event:
     speaker: str | None = None
     session: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    surprise: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """A run of consecutive events of one namespace that belong together (one "event" in the
+    psychological sense: a conversation, a task, a scene), cut where surprise peaked.
+
+    ``started_at`` / ``ended_at`` span the events' ``occurred_at``; ``recorded_at`` is when
+    its first event was stored. ``boundary`` says why it starts: ``"first"`` (the stream's
+    first event), ``"session"`` (the session label changed), ``"time_gap"`` (a long pause),
+    ``"surprise"`` (the predictor was surprised and the similarity graph agreed) or
+    ``"length"`` (the episode reached its size limit). ``gist`` is extractive: the events
+    closest to the episode's centroid. The newest episode of a namespace is open
+    (``closed=False``) and keeps growing until a boundary closes it.
+    """
+
+    id: str
+    namespace: str
+    started_at: datetime
+    ended_at: datetime
+    recorded_at: datetime
+    event_count: int
+    first_event_id: str
+    last_event_id: str
+    participants: tuple[str, ...]
+    gist: str
+    boundary: str
+    closed: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from engram.perception.embedders import Embedder
-from engram.perception.segmentation import SegmentationConfig, segment
+from engram.perception.segmentation import SegmentationConfig, discourse_prototypes, segment
 
-__all__ = ["boundary_scores", "run"]
+__all__ = ["benchmark", "boundary_scores", "markdown", "run"]
 
 TOLERANCE = 2
 DEFAULT_MSC_LIMIT = 100
@@ -85,8 +84,10 @@ def _msc_streams(path: Path, limit: int) -> list[tuple[str, list[str], list[int]
 def _score(streams: list[Any], embedder: Embedder, config: SegmentationConfig) -> dict[str, Any]:
     totals = np.zeros(3, dtype=int)
     per_stream = {}
+    prototypes = discourse_prototypes(embedder)
     for name, texts, starts, times in streams:
-        predicted = [s for s in segment(embedder.embed(texts), times, config=config) if s > 0]
+        vectors = embedder.embed(texts)
+        predicted = [s for s in segment(vectors, times, config=config, prototypes=prototypes) if s > 0]
         counts = boundary_scores(predicted, starts[1:])
         totals += counts
         per_stream[name] = _prf(*counts)
@@ -113,8 +114,58 @@ def run(
     sessions carry no usable absolute times, so MSC is always scored without timestamps.
     """
     config = config or SegmentationConfig()
-    results: dict[str, Any] = {"config": config.__dict__, "tolerance": TOLERANCE}
+    results: dict[str, Any] = {"config": config.to_json(), "tolerance": TOLERANCE}
     results["locomo"] = _score(_locomo_streams(Path(locomo_path), with_timestamps), embedder, config)
     if msc_path is not None:
-        results["msc"] = _score(_msc_streams(Path(msc_path), msc_limit), embedder, replace(config))
+        results["msc"] = _score(_msc_streams(Path(msc_path), msc_limit), embedder, config)
     return results
+
+
+def benchmark(
+    locomo_path: str | Path,
+    msc_path: str | Path | None = None,
+    *,
+    embedder: Embedder,
+    config: SegmentationConfig | None = None,
+    msc_limit: int = DEFAULT_MSC_LIMIT,
+) -> dict[str, Any]:
+    """The full report: LoCoMo without and with timestamps, and MSC (when given), one config."""
+    config = config or SegmentationConfig()
+    plain = run(locomo_path, msc_path, embedder=embedder, with_timestamps=False, config=config, msc_limit=msc_limit)
+    timed = run(locomo_path, embedder=embedder, with_timestamps=True, config=config)
+    results = {
+        "benchmark": "segmentation",
+        "embedder": embedder.name,
+        "config": plain["config"],
+        "tolerance": TOLERANCE,
+        "locomo": plain["locomo"],
+        "locomo_timestamps": timed["locomo"],
+    }
+    if "msc" in plain:
+        results["msc"] = {**plain["msc"], "limit": msc_limit}
+    return results
+
+
+_ROWS = (
+    ("locomo", "LoCoMo, no timestamps"),
+    ("locomo_timestamps", "LoCoMo, with timestamps"),
+    ("msc", "MSC, no timestamps"),
+)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """A Markdown table of ``benchmark``'s results."""
+    lines = [
+        f"# Episode segmentation (embedder {results['embedder']}, tolerance ±{results['tolerance']} events)",
+        "",
+        "| stream set | streams | gold boundaries | precision | recall | F1 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, title in _ROWS:
+        if key in results:
+            r = results[key]
+            lines.append(
+                f"| {title} | {r['streams']} | {r['gold_boundaries']} "
+                f"| {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -45,6 +45,7 @@ class VectorIndex:
         self._matrix = np.zeros((0, dim), dtype=np.float32)
         self.seqs = np.zeros(0, dtype=np.int64)
         self.occurred = np.zeros(0, dtype=np.float64)
+        self.recorded = np.zeros(0, dtype=np.float64)
         self.sessions: list[str | None] = []
         self._ann: Any = None  # usearch.index.Index keyed by row position, once built
 
@@ -69,6 +70,7 @@ class VectorIndex:
         self._matrix[rows] = batch.vectors
         self.seqs[rows] = batch.seqs
         self.occurred[rows] = batch.occurred
+        self.recorded[rows] = batch.recorded if len(batch.recorded) == n else np.nan
         self.sessions.extend(batch.sessions)
         start = self._size
         self._size += n
@@ -87,7 +89,10 @@ class VectorIndex:
         seqs[: self._size] = self.seqs[: self._size]
         occurred = np.zeros(capacity, dtype=np.float64)
         occurred[: self._size] = self.occurred[: self._size]
-        self._matrix, self.seqs, self.occurred, self._capacity = matrix, seqs, occurred, capacity
+        recorded = np.zeros(capacity, dtype=np.float64)
+        recorded[: self._size] = self.recorded[: self._size]
+        self._matrix, self.seqs, self.occurred, self.recorded = matrix, seqs, occurred, recorded
+        self._capacity = capacity
 
     def _build_ann(self) -> None:
         """Restore the saved graph if it indexes a prefix of these rows, else build it; add the rest."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,18 @@ import numpy as np
 
 from engram.cognition.context import pack
 from engram.cognition.contiguity import add_neighbours
+from engram.cognition.cues import anchor_in_time, asks_when, favour_participants, has_time_reference, named_participants
+from engram.cognition.episodes import EpisodeTracker, catch_up
 from engram.cognition.order import Order, Position, word_offset
 from engram.cognition.retrieval import fuse
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
-from engram.core.records import Context, Event, Hit, new_id, utcnow
+from engram.core.records import Context, Episode, Event, Hit, new_id, utcnow
 from engram.errors import InvalidInput, NotFound
 from engram.index.lexical import LexicalIndex, query_terms
 from engram.index.vector import VectorIndex
 from engram.perception.embedders import Embedder, default_embedder
-from engram.stores.base import Filter, Store
+from engram.stores.base import EpisodeRow, Filter, Store
 from engram.stores.memory import InMemoryStore
 from engram.stores.sqlite import SQLiteStore
 
@@ -36,11 +39,39 @@ _ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata",
 
 
 @dataclass(frozen=True, slots=True)
+class _EpisodeIndex:
+    """The episodes of one namespace as arrays: first seqs (ascending) and unit centroids."""
+
+    seen_seq: int = -1  # segmentation state these arrays reflect
+    rows: tuple[EpisodeRow, ...] = ()
+    first_seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
+    @classmethod
+    def of(cls, rows: list[EpisodeRow], seen_seq: int) -> _EpisodeIndex:
+        return cls(
+            seen_seq=seen_seq,
+            rows=tuple(rows),
+            first_seqs=np.array([r.first_seq for r in rows], dtype=np.int64),
+            centroids=np.stack([r.centroid for r in rows]) if rows else np.zeros((0, 0), dtype=np.float32),
+        )
+
+    def of_seqs(self, seqs: np.ndarray) -> np.ndarray:
+        """The episode (row position) of each seq; -1 before the first episode."""
+        return np.searchsorted(self.first_seqs, seqs, side="right") - 1
+
+
+@dataclass(slots=True)
 class _NamespaceIndex:
-    """Dense and lexical indexes of one namespace, row-aligned (row i is the same event in both)."""
+    """Dense and lexical indexes of one namespace, row-aligned (row i is the same event in both),
+    its episodes, and the tracker that segments its stream."""
 
     vectors: VectorIndex
     lexical: LexicalIndex
+    episodes: _EpisodeIndex = field(default_factory=_EpisodeIndex)
+    speakers: list[str | None] = field(default_factory=list)
+    participants: dict[str, None] = field(default_factory=dict)  # distinct speakers, in order of appearance
+    dated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # text carries a time reference
 
 
 def _embedding_text(event: Event) -> str:
@@ -71,6 +102,8 @@ class Memory:
         self.store.bind_model(self.embedder.name, self.embedder.dim)
         self._indexes: dict[str, _NamespaceIndex] = {}
         self._lock = threading.Lock()
+        self._segment_lock = threading.Lock()
+        self._trackers: dict[str, EpisodeTracker] = {}  # guarded by _segment_lock
 
     # -- encode ---------------------------------------------------------------------------
 
@@ -93,6 +126,8 @@ class Memory:
 
         Each item is a mapping with ``text`` and optionally ``speaker``, ``session``,
         ``occurred_at`` (aware datetime or ISO-8601 string), ``metadata`` and ``id``.
+        Once the events are durable, the namespace's stream is segmented into episodes; the
+        returned events carry their surprise.
         """
         namespace = validate.namespace(namespace)
         now = utcnow()
@@ -100,8 +135,19 @@ class Memory:
         if not events:
             return []
         vectors = self.embedder.embed([_embedding_text(e) for e in events])
-        self.store.add(events, vectors)
-        return events
+        seqs = self.store.add(events, vectors)
+        self._segment(namespace)
+        stored = {e.id: e for e in self.store.events(seqs)}
+        return [dataclasses.replace(e, surprise=stored[e.id].surprise) if e.id in stored else e for e in events]
+
+    def _segment(self, namespace: str) -> int:
+        """Bring the namespace's episodes up to date with its events (see ``catch_up``);
+        return the last seq segmented."""
+        with self._segment_lock:
+            tracker = self._trackers.get(namespace)
+            if tracker is None or self.store.last_seq(namespace) > tracker.seen_seq:
+                tracker = self._trackers[namespace] = catch_up(self.store, self.embedder, namespace, tracker)
+            return tracker.seen_seq
 
     def _event(self, index: int, item: Mapping[str, Any], namespace: str, now: datetime) -> Event:
         if not isinstance(item, Mapping):
@@ -136,12 +182,16 @@ class Memory:
         session: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        recorded_since: datetime | None = None,
+        recorded_until: datetime | None = None,
     ) -> list[Hit]:
         """The ``k`` events most relevant to ``query``, best first, each with its evidence.
 
         Dense (cosine) and lexical (BM25) candidates are fused by reciprocal rank.
-        ``session``, ``since`` (inclusive) and ``until`` (exclusive) restrict the search.
-        ``at`` is "now" for the question (default: the current time).
+        ``session``, ``since`` (inclusive) and ``until`` (exclusive) restrict the search;
+        ``since``/``until`` are event time (``occurred_at``), ``recorded_since``/
+        ``recorded_until`` ingest time (``recorded_at``). ``at`` is "now" for the question
+        (default: the current time).
         """
         query = validate.text(query, "query")
         namespace = validate.namespace(namespace)
@@ -151,6 +201,8 @@ class Memory:
             session=validate.label(session, "session"),
             since=None if since is None else validate.moment(since, "since"),
             until=None if until is None else validate.moment(until, "until"),
+            recorded_since=None if recorded_since is None else validate.moment(recorded_since, "recorded_since"),
+            recorded_until=None if recorded_until is None else validate.moment(recorded_until, "recorded_until"),
         )
         fused = self._ranked(query, namespace, k, where)
         events = self.store.events([seq for seq, _, _ in fused])
@@ -163,9 +215,7 @@ class Memory:
             return []
         depth = max(CANDIDATES, k)
         seqs = index.vectors.seqs
-        allow = (
-            None if where.empty else _mask(where, index.vectors.occurred[: len(index.vectors)], index.vectors.sessions)
-        )
+        allow = None if where.empty else _mask(where, index.vectors)
         rankings = {
             "dense": index.vectors.search(self.embedder.embed([query])[0], depth, allow),
             "lexical": [
@@ -173,8 +223,15 @@ class Memory:
             ],
         }
         fused = fuse(rankings, WEIGHTS)
+        rows = seqs[: len(index.vectors)]
         if CONTIGUITY:
-            fused = add_neighbours(fused, seqs[: len(index.vectors)], index.vectors.sessions)
+            fused = add_neighbours(fused, rows, index.vectors.sessions)
+        if asks_when(query):
+            fused = anchor_in_time(fused, rows, index.vectors.sessions, index.dated)
+        named = named_participants(query, list(index.participants))
+        if len(named) == 1:
+            positions = np.searchsorted(rows, [seq for seq, _, _ in fused])
+            fused = favour_participants(fused, index.speakers, positions, named[0])
         return fused[:k]
 
     def order(self, a: str, b: str, *, namespace: str = "default") -> Order:
@@ -226,6 +283,7 @@ class Memory:
 
     def _index(self, namespace: str) -> _NamespaceIndex:
         """The namespace's in-process indexes, caught up with the store (other writers included)."""
+        segmented = self._segment(namespace)
         with self._lock:
             index = self._indexes.get(namespace)
             if index is None:
@@ -236,6 +294,11 @@ class Memory:
                 batch = self.store.vectors(namespace, index.vectors.last_seq)
                 index.vectors.add(batch)
                 index.lexical.add(batch.texts)
+                index.speakers.extend(batch.speakers)
+                index.participants.update(dict.fromkeys(s for s in batch.speakers if s))
+                index.dated = np.concatenate([index.dated, [has_time_reference(t) for t in batch.texts]]).astype(bool)
+            if index.episodes.seen_seq != segmented:
+                index.episodes = _EpisodeIndex.of(self.store.episodes(namespace), segmented)
             return index
 
     def _ann_path(self, namespace: str) -> Path | None:
@@ -260,6 +323,27 @@ class Memory:
 
     # -- inspect --------------------------------------------------------------------------
 
+    def timeline(
+        self,
+        namespace: str = "default",
+        *,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+    ) -> list[Episode]:
+        """The namespace's episodes in time order (by when they started, in event time).
+
+        ``since`` / ``until`` keep the episodes overlapping [since, until). The newest
+        episode is open (``closed=False``) while events keep arriving.
+        """
+        namespace = validate.namespace(namespace)
+        flt = Filter(
+            since=None if since is None else validate.moment(since, "since"),
+            until=None if until is None else validate.moment(until, "until"),
+        )
+        self._segment(namespace)
+        rows = self.store.episodes(namespace, since=flt.since, until=flt.until)
+        return [row.episode for row in sorted(rows, key=lambda r: (r.episode.started_at, r.first_seq))]
+
     def get(self, event_id: str) -> Event:
         """One event by id (``NotFound`` if absent)."""
         return self.store.get(event_id)
@@ -282,12 +366,19 @@ class Memory:
         self.close()
 
 
-def _mask(where: Filter, occurred: np.ndarray, sessions: list[str | None]) -> np.ndarray:
-    allow = np.ones(len(occurred), dtype=bool)
+def _mask(where: Filter, vectors: VectorIndex) -> np.ndarray:
+    """Rows of the index that pass ``where``."""
+    n = len(vectors)
+    occurred, recorded = vectors.occurred[:n], vectors.recorded[:n]
+    allow = np.ones(n, dtype=bool)
     if where.session is not None:
-        allow &= np.array([s == where.session for s in sessions], dtype=bool)
-    if where.since is not None:
-        allow &= occurred >= where.since.timestamp()
-    if where.until is not None:
-        allow &= occurred < where.until.timestamp()
+        allow &= np.array([s == where.session for s in vectors.sessions], dtype=bool)
+    for bound, times, lower in (
+        (where.since, occurred, True),
+        (where.until, occurred, False),
+        (where.recorded_since, recorded, True),
+        (where.recorded_until, recorded, False),
+    ):
+        if bound is not None:
+            allow &= (times >= bound.timestamp()) if lower else (times < bound.timestamp())
     return allow

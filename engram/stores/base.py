@@ -1,9 +1,10 @@
 """The ``Store`` contract every backend (SQLite, in-memory, later PostgreSQL) implements.
 
-A store owns events, their vectors and their lexical index. It knows nothing of
-embedding or ranking: ``Memory`` embeds, the store persists and answers plain queries.
-Each event has a store-assigned integer ``seq`` (insertion order), the key that vector
-indexes use.
+A store owns events, their vectors and their lexical index, and the episodes that
+segmentation derives from them. It knows nothing of embedding, segmenting or ranking:
+``Memory`` does those, the store persists and answers plain queries. Each event has a
+store-assigned integer ``seq`` (insertion order), the key that vector indexes use; an
+episode is a run of consecutive seqs of one namespace, keyed by its first seq.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Protocol
 
 import numpy as np
 
-from engram.core.records import Event
+from engram.core.records import Episode, Event
 
-__all__ = ["Filter", "Store", "VectorBatch", "index_text"]
+__all__ = ["EpisodeRow", "Filter", "Store", "VectorBatch", "index_text"]
 
 
 def index_text(speaker: str | None, text: str) -> str:
@@ -28,15 +29,20 @@ def index_text(speaker: str | None, text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """Restricts a query to one session and/or a half-open time window [since, until)."""
+    """Restricts a query to one session and/or half-open windows [since, until) of event time
+    (``occurred_at``) and of ingest time (``recorded_at``)."""
 
     session: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    recorded_since: datetime | None = None
+    recorded_until: datetime | None = None
 
     @property
     def empty(self) -> bool:
-        return self.session is None and self.since is None and self.until is None
+        return all(
+            value is None for value in (self.session, self.since, self.until, self.recorded_since, self.recorded_until)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,18 @@ class VectorBatch:
     occurred: np.ndarray  # float64 [n], unix seconds
     sessions: list[str | None]
     texts: list[str] = field(default_factory=list)  # index_text of each event
+    recorded: np.ndarray = field(default_factory=lambda: np.zeros(0))  # float64 [n], unix seconds
+    speakers: list[str | None] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeRow:
+    """An episode as stored: the record, its seq range and its centroid (float32 [dim], unit)."""
+
+    episode: Episode
+    first_seq: int
+    last_seq: int
+    centroid: np.ndarray
 
 
 class Store(Protocol):
@@ -86,6 +104,31 @@ class Store(Protocol):
 
     def last_seq(self, namespace: str) -> int:
         """The highest seq stored in ``namespace`` (0 if none); cheap, for cache checks."""
+        ...
+
+    def segmentation_state(self, namespace: str) -> tuple[int, bytes | None]:
+        """(the last seq segmentation has seen, its saved state); ``(0, None)`` before any."""
+        ...
+
+    def save_segmentation(
+        self,
+        namespace: str,
+        *,
+        seen_seq: int,
+        new_seq: int,
+        state: bytes,
+        surprise: Sequence[tuple[int, float]],
+        episodes: Sequence[EpisodeRow],
+    ) -> bool:
+        """In one transaction: set events' surprise, upsert ``episodes`` (by first seq) and save
+        ``state`` as having seen ``new_seq`` — only if the saved state has still seen exactly
+        ``seen_seq``. Returns False, changing nothing, when another writer got there first."""
+        ...
+
+    def episodes(
+        self, namespace: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[EpisodeRow]:
+        """Episodes of ``namespace`` overlapping [since, until) in event time, in seq order."""
         ...
 
     def stats(self) -> dict[str, object]:

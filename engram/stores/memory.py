@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import numpy as np
 from engram.core.records import Event
 from engram.errors import ModelMismatch, NotFound, StoreError
 from engram.index.lexical import LexicalIndex
-from engram.stores.base import Filter, VectorBatch, index_text
+from engram.stores.base import EpisodeRow, Filter, VectorBatch, index_text
 
 __all__ = ["InMemoryStore"]
 
@@ -21,6 +23,8 @@ __all__ = ["InMemoryStore"]
 class _Namespace:
     seqs: list[int]
     lexical: LexicalIndex
+    episodes: dict[int, EpisodeRow] = field(default_factory=dict)  # by first seq
+    segmentation: tuple[int, bytes | None] = (0, None)
 
 
 def _matches(event: Event, where: Filter) -> bool:
@@ -28,7 +32,11 @@ def _matches(event: Event, where: Filter) -> bool:
         return False
     if where.since is not None and event.occurred_at < where.since:
         return False
-    return where.until is None or event.occurred_at < where.until
+    if where.until is not None and event.occurred_at >= where.until:
+        return False
+    if where.recorded_since is not None and event.recorded_at < where.recorded_since:
+        return False
+    return where.recorded_until is None or event.recorded_at < where.recorded_until
 
 
 class InMemoryStore:
@@ -97,12 +105,53 @@ class InMemoryStore:
                 occurred=np.array([self._events[s].occurred_at.timestamp() for s in seqs], dtype=np.float64),
                 sessions=[self._events[s].session for s in seqs],
                 texts=[index_text(self._events[s].speaker, self._events[s].text) for s in seqs],
+                recorded=np.array([self._events[s].recorded_at.timestamp() for s in seqs], dtype=np.float64),
+                speakers=[self._events[s].speaker for s in seqs],
             )
 
     def last_seq(self, namespace: str) -> int:
         with self._lock:
             ns = self._namespaces.get(namespace)
             return ns.seqs[-1] if ns and ns.seqs else 0
+
+    def segmentation_state(self, namespace: str) -> tuple[int, bytes | None]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            return ns.segmentation if ns else (0, None)
+
+    def save_segmentation(
+        self,
+        namespace: str,
+        *,
+        seen_seq: int,
+        new_seq: int,
+        state: bytes,
+        surprise: Sequence[tuple[int, float]],
+        episodes: Sequence[EpisodeRow],
+    ) -> bool:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            if ns is None or ns.segmentation[0] != seen_seq:
+                return False
+            ns.segmentation = (new_seq, bytes(state))
+            for seq, value in surprise:
+                if seq in self._events:
+                    self._events[seq] = dataclasses.replace(self._events[seq], surprise=value)
+            for row in episodes:
+                ns.episodes[row.first_seq] = row
+            return True
+
+    def episodes(
+        self, namespace: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[EpisodeRow]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            rows = [ns.episodes[first] for first in sorted(ns.episodes)] if ns else []
+        return [
+            row
+            for row in rows
+            if (since is None or row.episode.ended_at >= since) and (until is None or row.episode.started_at < until)
+        ]
 
     def stats(self) -> dict[str, object]:
         with self._lock:
@@ -111,6 +160,7 @@ class InMemoryStore:
                 "backend": "memory",
                 "path": None,
                 "events": sum(counts.values()),
+                "episodes": sum(len(ns.episodes) for ns in self._namespaces.values()),
                 "namespaces": counts,
                 "model": self._model[0] if self._model else None,
                 "dim": self._model[1] if self._model else None,

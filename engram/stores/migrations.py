@@ -36,6 +36,37 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "surprise, ingest-time index, episodes and segmentation state",
+        """
+        ALTER TABLE events ADD COLUMN surprise REAL;
+        ALTER TABLE events ADD COLUMN recorded_ts REAL;
+        UPDATE events SET recorded_ts = (julianday(recorded_at) - 2440587.5) * 86400.0;
+        CREATE INDEX events_namespace_recorded ON events (namespace, recorded_ts);
+        CREATE TABLE episodes (
+            first_seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            namespace TEXT NOT NULL,
+            last_seq INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            started_ts REAL NOT NULL,
+            ended_at TEXT NOT NULL,
+            ended_ts REAL NOT NULL,
+            recorded_at TEXT NOT NULL,
+            event_count INTEGER NOT NULL,
+            first_event_id TEXT NOT NULL,
+            last_event_id TEXT NOT NULL,
+            participants TEXT NOT NULL,
+            gist TEXT NOT NULL,
+            boundary TEXT NOT NULL,
+            closed INTEGER NOT NULL,
+            centroid BLOB NOT NULL
+        );
+        CREATE INDEX episodes_namespace_time ON episodes (namespace, started_ts);
+        CREATE TABLE segmenters (namespace TEXT PRIMARY KEY, seen_seq INTEGER NOT NULL, state BLOB NOT NULL)
+        """,
+    ),
 ]
 
 

@@ -17,15 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from engram.core.records import Event
+from engram.core.records import Episode, Event
 from engram.errors import ModelMismatch, NotFound, StoreError
-from engram.stores.base import Filter, VectorBatch, index_text
+from engram.stores.base import EpisodeRow, Filter, VectorBatch, index_text
 from engram.stores.migrations import migrate
 
 __all__ = ["SQLiteStore"]
 
 DB_NAME = "engram.db"
-_EVENT_COLUMNS = "seq, id, namespace, text, speaker, session, occurred_at, recorded_at, metadata"
+_EVENT_COLUMNS = "seq, id, namespace, text, speaker, session, occurred_at, recorded_at, metadata, surprise"
+_EPISODE_COLUMNS = (
+    "first_seq, last_seq, id, namespace, started_at, ended_at, recorded_at, event_count, first_event_id,"
+    " last_event_id, participants, gist, boundary, closed, centroid"
+)
 
 
 def _row_event(row: tuple) -> Event:
@@ -38,6 +42,48 @@ def _row_event(row: tuple) -> Event:
         occurred_at=datetime.fromisoformat(row[6]),
         recorded_at=datetime.fromisoformat(row[7]),
         metadata=json.loads(row[8]),
+        surprise=row[9],
+    )
+
+
+def _row_episode(row: tuple) -> EpisodeRow:
+    episode = Episode(
+        id=row[2],
+        namespace=row[3],
+        started_at=datetime.fromisoformat(row[4]),
+        ended_at=datetime.fromisoformat(row[5]),
+        recorded_at=datetime.fromisoformat(row[6]),
+        event_count=row[7],
+        first_event_id=row[8],
+        last_event_id=row[9],
+        participants=tuple(json.loads(row[10])),
+        gist=row[11],
+        boundary=row[12],
+        closed=bool(row[13]),
+    )
+    return EpisodeRow(episode, first_seq=row[0], last_seq=row[1], centroid=np.frombuffer(row[14], dtype=np.float32))
+
+
+def _episode_values(row: EpisodeRow) -> tuple:
+    e = row.episode
+    return (
+        row.first_seq,
+        row.last_seq,
+        e.id,
+        e.namespace,
+        e.started_at.isoformat(),
+        e.ended_at.isoformat(),
+        e.recorded_at.isoformat(),
+        e.event_count,
+        e.first_event_id,
+        e.last_event_id,
+        json.dumps(list(e.participants), ensure_ascii=False),
+        e.gist,
+        e.boundary,
+        int(e.closed),
+        np.ascontiguousarray(row.centroid, dtype=np.float32).tobytes(),
+        e.started_at.timestamp(),
+        e.ended_at.timestamp(),
     )
 
 
@@ -57,6 +103,12 @@ def _where(flt: Filter, alias: str = "e") -> tuple[str, list]:
     if flt.until is not None:
         clauses.append(f"{alias}.occurred_ts < ?")
         params.append(flt.until.timestamp())
+    if flt.recorded_since is not None:
+        clauses.append(f"{alias}.recorded_ts >= ?")
+        params.append(flt.recorded_since.timestamp())
+    if flt.recorded_until is not None:
+        clauses.append(f"{alias}.recorded_ts < ?")
+        params.append(flt.recorded_until.timestamp())
     return "".join(" AND " + c for c in clauses), params
 
 
@@ -119,7 +171,7 @@ class SQLiteStore:
             for event, vector in zip(events, vectors, strict=True):
                 cursor = db.execute(
                     "INSERT INTO events (id, namespace, text, speaker, session, occurred_at, occurred_ts,"
-                    " recorded_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " recorded_at, recorded_ts, metadata, surprise) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         event.id,
                         event.namespace,
@@ -129,7 +181,9 @@ class SQLiteStore:
                         event.occurred_at.isoformat(),
                         event.occurred_at.timestamp(),
                         event.recorded_at.isoformat(),
+                        event.recorded_at.timestamp(),
                         json.dumps(event.metadata, ensure_ascii=False, sort_keys=True),
+                        event.surprise,
                     ),
                 )
                 seq = int(cursor.lastrowid)  # type: ignore[arg-type]
@@ -168,7 +222,7 @@ class SQLiteStore:
 
     def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
         rows = self._query(
-            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text"
+            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text, e.recorded_ts"
             " FROM vectors v JOIN events e ON e.seq = v.seq"
             " WHERE v.namespace = ? AND v.seq > ? ORDER BY v.seq",
             (namespace, after_seq),
@@ -181,19 +235,67 @@ class SQLiteStore:
             occurred=np.array([r[2] for r in rows], dtype=np.float64),
             sessions=[r[3] for r in rows],
             texts=[index_text(r[4], r[5]) for r in rows],
+            recorded=np.array([r[6] for r in rows], dtype=np.float64),
+            speakers=[r[4] for r in rows],
         )
 
     def last_seq(self, namespace: str) -> int:
         return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM vectors WHERE namespace = ?", (namespace,))[0][0])
 
+    def segmentation_state(self, namespace: str) -> tuple[int, bytes | None]:
+        rows = self._query("SELECT seen_seq, state FROM segmenters WHERE namespace = ?", (namespace,))
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, None)
+
+    def save_segmentation(
+        self,
+        namespace: str,
+        *,
+        seen_seq: int,
+        new_seq: int,
+        state: bytes,
+        surprise: Sequence[tuple[int, float]],
+        episodes: Sequence[EpisodeRow],
+    ) -> bool:
+        with self._transaction() as db:
+            row = db.execute("SELECT seen_seq FROM segmenters WHERE namespace = ?", (namespace,)).fetchone()
+            if (int(row[0]) if row else 0) != seen_seq:
+                return False
+            db.execute(
+                "INSERT INTO segmenters VALUES (?, ?, ?) ON CONFLICT (namespace)"
+                " DO UPDATE SET seen_seq = excluded.seen_seq, state = excluded.state",
+                (namespace, new_seq, state),
+            )
+            db.executemany("UPDATE events SET surprise = ? WHERE seq = ?", [(v, s) for s, v in surprise])
+            db.executemany(
+                f"INSERT OR REPLACE INTO episodes ({_EPISODE_COLUMNS}, started_ts, ended_ts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_episode_values(e) for e in episodes],
+            )
+        return True
+
+    def episodes(
+        self, namespace: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[EpisodeRow]:
+        sql = f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE namespace = ?"
+        params: list[object] = [namespace]
+        if since is not None:
+            sql += " AND ended_ts >= ?"
+            params.append(since.timestamp())
+        if until is not None:
+            sql += " AND started_ts < ?"
+            params.append(until.timestamp())
+        return [_row_episode(row) for row in self._query(sql + " ORDER BY first_seq", params)]
+
     def stats(self) -> dict[str, object]:
         counts = dict(self._query("SELECT namespace, COUNT(*) FROM events GROUP BY namespace ORDER BY namespace"))
+        episodes = self._query("SELECT COUNT(*) FROM episodes")[0][0]
         meta = dict(self._query("SELECT key, value FROM meta"))
         files = [self.path, self.path.with_name(DB_NAME + "-wal"), self.path.with_name(DB_NAME + "-shm")]
         return {
             "backend": "sqlite",
             "path": str(self.path),
             "events": sum(counts.values()),
+            "episodes": int(episodes),
             "namespaces": counts,
             "model": meta.get("model"),
             "dim": int(meta["dim"]) if "dim" in meta else None,

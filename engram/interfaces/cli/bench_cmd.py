@@ -1,4 +1,4 @@
-"""``engram bench``: LoCoMo and LongMemEval retrieval, and speed at scale.
+"""``engram bench``: LoCoMo and LongMemEval retrieval, episode segmentation, and speed at scale.
 
 Each benchmark writes JSON and Markdown into ``--out`` (default ``bench-results/``) and prints
 the Markdown. Benchmark data is read from a path (``--data`` or an environment variable),
@@ -56,6 +56,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="only the first N books")
     _common_bench_options(p)
     p.set_defaults(run=run_sort)
+    _register_segmentation(kinds, common)
     p = kinds.add_parser(
         "speed",
         parents=[common],
@@ -74,6 +75,24 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     _common_bench_options(p)
     p.set_defaults(run=run_speed)
+
+
+def _register_segmentation(kinds: Any, common: argparse.ArgumentParser) -> None:
+    p = kinds.add_parser(
+        "segmentation",
+        parents=[common],
+        help="episode boundaries found without session markers (precision / recall / F1)",
+        description="Stream each LoCoMo conversation (and MSC episodes) with session markers removed and score "
+        "the predicted episode starts against the true session starts (±2 events), without and with timestamps.",
+    )
+    p.add_argument("--data", metavar="PATH", help="the LoCoMo file (default: $ENGRAM_LOCOMO)")
+    p.add_argument("--msc", metavar="PATH", help="an MSC dialogue file, e.g. msc_dialogue_session_3_test.jsonl")
+    p.add_argument(
+        "--msc-limit", type=int, default=100, metavar="N", help="only the first N MSC episodes (default 100)"
+    )
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"results directory (default {DEFAULT_OUT}/)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but the table")
+    p.set_defaults(run=run_segmentation)
 
 
 def _common_bench_options(parser: argparse.ArgumentParser) -> None:
@@ -169,4 +188,27 @@ def run_speed(args: argparse.Namespace) -> int:
         ),
     )
     print(speed.write(results, Path(args.out)))
+    return 0
+
+
+def run_segmentation(args: argparse.Namespace) -> int:
+    from engram.eval import segmentation
+    from engram.perception.embedders import CachedEmbedder
+
+    value = args.data or os.environ.get("ENGRAM_LOCOMO")
+    if not value:
+        raise InvalidInput("no LoCoMo data: pass --data PATH or set ENGRAM_LOCOMO")
+    for path in (value, args.msc):
+        if path is not None and not Path(path).is_file():
+            raise InvalidInput(f"{path}: no such file")
+    if args.msc_limit < 1:
+        raise InvalidInput("--msc-limit: give a positive number")
+    embedder = CachedEmbedder(make_embedder(args))
+    results = segmentation.benchmark(Path(value), args.msc, embedder=embedder, msc_limit=args.msc_limit)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "segmentation.json").write_text(json.dumps(results, indent=2))
+    text = segmentation.markdown(results)
+    (out / "segmentation.md").write_text(text)
+    print(text)
     return 0

@@ -1,0 +1,118 @@
+"""Re-ranking by the cues a query carries besides its words: who it names and what time it asks for.
+
+Both steps take and return a fused ranking, ``[(seq, score, components)]`` best first.
+
+- ``favour_participants``: a query that names exactly one participant of the namespace
+  ("What did Caroline research?") is about what that participant said or did, so that
+  participant's events get their score multiplied by ``1 + PARTICIPANT_BOOST``. Measured on
+  LoCoMo dev (recall@10, 760 questions): 0.670 without, 0.677 / 0.685 / 0.691 / 0.696 with a
+  boost of 0.1 / 0.2 / 0.4 / 1.0, 0.701 at 2.0 (with the time anchors below).
+- ``anchor_in_time``: a query that asks *when* something happened is answered by the event
+  that dates it, which is often not the one that best matches its words: "When did Maria
+  adopt Shadow?" matches "Her name is Shadow! She's full of energy…" while the date is in
+  the turn before, "I just adopted this cute pup from a shelter last week". So for such
+  queries the events within ``ANCHOR_REACH`` of a top hit, in its session, that carry a time
+  reference are lifted to just below the hit (``ANCHOR_SHARE`` × its score, less
+  ``ANCHOR_DECAY`` per step of distance), and hits that carry one themselves are raised by
+  ``ANCHOR_SELF``. LoCoMo dev temporal recall@10 0.774 → 0.829 (overall 0.670 → 0.681).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["anchor_in_time", "asks_when", "favour_participants", "has_time_reference", "named_participants"]
+
+PARTICIPANT_BOOST = 1.0
+ANCHOR_SEEDS = 10
+ANCHOR_REACH = 3
+ANCHOR_SHARE = 1.0
+ANCHOR_DECAY = 0.9
+ANCHOR_SELF = 1.2
+
+Fused = list[tuple[int, float, dict[str, float]]]
+
+_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|a couple of|couple of|several)"
+_UNIT = r"(?:days?|nights?|weeks?|weekends?|months?|years?|hours?)"
+_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_TIME_REFERENCE = re.compile(
+    rf"""\b(?:
+        yesterday|today|tonight|tomorrow|recently|lately|the\ other\ day|earlier\ this
+        | (?:last|next|this|past)\ (?:night|week|weekend|month|year|summer|winter|spring|fall|autumn|morning|{_DAY})
+        | {_NUMBER}\ {_UNIT}\ (?:ago|back|now|later|before|earlier)
+        | (?:for|since)\ (?:{_NUMBER}\ {_UNIT}|\d{{4}})
+        | (?:in|since|of|during)\ (?:\d{{4}}|{_MONTH})
+        | {_MONTH}\ \d{{1,2}}(?:st|nd|rd|th)?
+        | \d{{1,2}}(?:st|nd|rd|th)?\ (?:of\ )?{_MONTH}
+        | on\ {_DAY}
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_ASKS_WHEN = re.compile(
+    r"\bwhen\b|\bhow long\b|\bwhat (?:year|month|date|day|time)\b|\bhow many (?:days|weeks|months|years) ago\b",
+    re.IGNORECASE,
+)
+
+
+def has_time_reference(text: str) -> bool:
+    """Whether ``text`` mentions a time ("yesterday", "last Friday", "in 2022", "3 years ago"…)."""
+    return _TIME_REFERENCE.search(text) is not None
+
+
+def asks_when(query: str) -> bool:
+    """Whether ``query`` asks for a time or a duration."""
+    return _ASKS_WHEN.search(query) is not None
+
+
+def named_participants(query: str, participants: Sequence[str]) -> list[str]:
+    """The participants (speaker labels) that ``query`` names as whole words, case-sensitively."""
+    return [p for p in participants if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", query)]
+
+
+def favour_participants(
+    fused: Fused, speakers: Sequence[str | None], rows: np.ndarray, named: str, *, boost: float = PARTICIPANT_BOOST
+) -> Fused:
+    """Multiply the scores of ``named``'s events by ``1 + boost``; ``rows[i]`` is the index row of
+    ``fused[i]`` and ``speakers`` the speaker of each index row."""
+    out = [
+        (seq, score * (1.0 + boost), {**parts, "participant": 1.0}) if speakers[row] == named else (seq, score, parts)
+        for (seq, score, parts), row in zip(fused, rows.tolist(), strict=True)
+    ]
+    return sorted(out, key=lambda item: (-item[1], item[0]))
+
+
+def anchor_in_time(
+    fused: Fused,
+    seqs: np.ndarray,
+    sessions: Sequence[str | None],
+    dated: np.ndarray,
+    *,
+    seeds: int = ANCHOR_SEEDS,
+    reach: int = ANCHOR_REACH,
+) -> Fused:
+    """Lift the dated neighbours of the top ``seeds`` hits (see the module docstring).
+
+    ``seqs`` (ascending), ``sessions`` and ``dated`` (bool: carries a time reference) describe
+    the namespace's index rows.
+    """
+    scores = {seq: (score, parts) for seq, score, parts in fused}
+    for seq, score, _ in fused[:seeds]:
+        row = int(np.searchsorted(seqs, seq))
+        if dated[row]:
+            own, own_parts = scores[seq]
+            scores[seq] = (max(own, score * ANCHOR_SELF), {**own_parts, "dated": 1.0})
+        for offset in (o for o in range(-reach, reach + 1) if o):
+            other = row + offset
+            if not 0 <= other < len(seqs) or sessions[other] != sessions[row] or not dated[other]:
+                continue
+            lifted = score * ANCHOR_SHARE * ANCHOR_DECAY ** (abs(offset) - 1)
+            neighbour = int(seqs[other])
+            current, current_parts = scores.get(neighbour, (0.0, {}))
+            if lifted > current:
+                scores[neighbour] = (lifted, {**current_parts, "dates": float(seq)})
+    order = sorted(scores, key=lambda s: (-scores[s][0], s))
+    return [(s, scores[s][0], scores[s][1]) for s in order]
