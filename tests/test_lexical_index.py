@@ -70,3 +70,25 @@ def test_stemming_matches_word_forms_and_allow_mask_filters() -> None:
     allow = np.array([False, True, True])
     assert [row for row, _ in index.search(["run"], 10, allow)] == [1]
     assert index.search(["zebra"], 10) == []
+
+
+def test_grouped_search_equals_indexing_the_concatenated_documents() -> None:
+    """Shortcut = slow path: BM25 over groups of rows equals BM25 over the joined texts."""
+    rows = [
+        "we planted tomatoes in the garden",
+        "the tomatoes need water every day",
+        "my guitar has a broken string",
+        "new strings for the guitar arrive monday",
+        "garden party with guitar music",
+        "nothing to see here",
+    ]
+    groups = np.array([0, 0, 1, 1, 2, -1])
+    by_row = LexicalIndex()
+    by_row.add(rows)
+    joined = LexicalIndex()
+    joined.add([" ".join(rows[i] for i in range(len(rows)) if groups[i] == g) for g in range(3)])
+    for query in (["tomatoes"], ["guitar", "garden"], ["string", "water", "party"], ["absent"]):
+        grouped = by_row.search_groups(query, groups, 10)
+        direct = joined.search(query, 10)
+        assert [g for g, _ in grouped] == [d for d, _ in direct]
+        np.testing.assert_allclose([s for _, s in grouped], [s for _, s in direct], rtol=1e-5)

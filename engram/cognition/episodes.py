@@ -27,7 +27,7 @@ import numpy as np
 from engram.core.records import Episode, Event
 from engram.errors import StoreError
 from engram.perception.embedders import Embedder
-from engram.perception.segmentation import Segmenter, new_segmenter
+from engram.perception.segmentation import SegmentationConfig, Segmenter, new_segmenter
 from engram.stores.base import EpisodeRow, Store, VectorBatch
 
 __all__ = ["MAX_EPISODE_EVENTS", "EpisodeTracker", "catch_up", "episode_rows"]
@@ -58,8 +58,8 @@ class EpisodeTracker:
     recent: list[tuple[int, int, str]] = field(default_factory=list)  # (position, seq, forced reason)
 
     @classmethod
-    def new(cls, embedder: Embedder) -> EpisodeTracker:
-        return cls(new_segmenter(embedder))
+    def new(cls, embedder: Embedder, config: SegmentationConfig | None = None) -> EpisodeTracker:
+        return cls(new_segmenter(embedder, config))
 
     def advance(self, batch: VectorBatch) -> tuple[list[tuple[int, float]], list[tuple[int, str]]]:
         """Feed a batch (seqs above ``seen_seq``, in order); return (seq, surprise) per event and
@@ -189,19 +189,27 @@ def _clip(text: str) -> str:
     return " ".join(words[:GIST_WORDS]) + (" …" if len(words) > GIST_WORDS else "")
 
 
-def catch_up(store: Store, embedder: Embedder, namespace: str, tracker: EpisodeTracker | None) -> EpisodeTracker:
+def catch_up(
+    store: Store,
+    embedder: Embedder,
+    namespace: str,
+    tracker: EpisodeTracker | None,
+    *,
+    config: SegmentationConfig | None = None,
+) -> EpisodeTracker:
     """Segment the events of ``namespace`` that segmentation has not seen yet and save the result.
 
     ``tracker`` is a cached tracker (or None); it is used only if it is exactly where the
-    store's saved state is. Another writer may save first: then its state is loaded and the
-    remaining events are fed again (compare-and-swap in ``save_segmentation``).
+    store's saved state is. ``config`` applies to a namespace segmented for the first time.
+    Another writer may save first: then its state is loaded and the remaining events are fed
+    again (compare-and-swap in ``save_segmentation``).
 
     Returns the tracker, now at the store's last seq.
     """
     for _ in range(_ATTEMPTS):
         seen, saved = store.segmentation_state(namespace)
         if tracker is None or tracker.seen_seq != seen:
-            tracker = EpisodeTracker.from_bytes(saved, embedder) if saved else EpisodeTracker.new(embedder)
+            tracker = EpisodeTracker.from_bytes(saved, embedder) if saved else EpisodeTracker.new(embedder, config)
         if store.last_seq(namespace) <= seen:
             return tracker
         open_first, open_boundary = tracker.open_first_seq, tracker.open_boundary

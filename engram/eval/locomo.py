@@ -17,7 +17,7 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -249,12 +249,14 @@ def _engram_rows(conv: Conversation, memory: Memory, namespace: str) -> list[dic
     return rows
 
 
-def _run_engram(conv: Conversation, embedder: Embedder, workdir: Path) -> tuple[list[dict[str, Any]], float]:
+def _run_engram(
+    conv: Conversation, embedder: Embedder, workdir: Path, options: Mapping[str, Any] | None
+) -> tuple[list[dict[str, Any]], float]:
     """Ingest one conversation into a fresh store and ask its questions; rows and seconds."""
     store = workdir / conv.sample_id
     shutil.rmtree(store, ignore_errors=True)  # a fresh memory per conversation, every run
     started = time.perf_counter()
-    memory = Memory(store, embedder=embedder)
+    memory = Memory(store, embedder=embedder, **(options or {}))
     try:
         memory.remember_many(events_of(conv), namespace=conv.sample_id)
         rows = _engram_rows(conv, memory, conv.sample_id)
@@ -264,7 +266,13 @@ def _run_engram(conv: Conversation, embedder: Embedder, workdir: Path) -> tuple[
 
 
 def run(
-    path: Path, *, embedder: Embedder, workdir: Path, limit: int | None = None, progress: bool = True
+    path: Path,
+    *,
+    embedder: Embedder,
+    workdir: Path,
+    limit: int | None = None,
+    progress: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score Engram and the BM25 and dense baselines on LoCoMo's evidence recall.
 
@@ -274,6 +282,8 @@ def run(
         workdir: where the per-conversation stores go (``workdir/<sample_id>``, replaced).
         limit: score only the first ``limit`` conversations.
         progress: show a progress bar.
+        options: keyword arguments for Engram's ``Memory`` (``recall=``, ``segmentation=``),
+            e.g. from ``ablation.memory_options`` to switch mechanisms off.
 
     Returns:
         The results dict that ``report.write`` renders.
@@ -292,7 +302,7 @@ def run(
         rankers: dict[str, Ranker] = {"bm25": BM25Ranker(texts), "dense": DenseRanker(texts, cached)}
         for name, rows in _baseline_rows(conv, rankers, [item["metadata"]["dia_id"] for item in items]).items():
             baseline_rows[name].extend(rows)
-        rows, seconds = _run_engram(conv, cached, workdir)
+        rows, seconds = _run_engram(conv, cached, workdir, options)
         engram_rows.extend(rows)
         engram_seconds += seconds
     return report.results(

@@ -214,12 +214,16 @@ def _baseline_scores(
 
 
 def _engram_scores(
-    question: Question, items: list[dict[str, Any]], embedder: Embedder, workdir: Path
+    question: Question,
+    items: list[dict[str, Any]],
+    embedder: Embedder,
+    workdir: Path,
+    options: Mapping[str, Any] | None,
 ) -> dict[str, float]:
     """Ingest the haystack into a fresh store, recall, and score the ranked turns."""
     store = workdir / question.question_id
     shutil.rmtree(store, ignore_errors=True)  # a fresh memory per question, every run
-    memory = Memory(store, embedder=embedder)
+    memory = Memory(store, embedder=embedder, **(options or {}))
     try:
         memory.remember_many(items, namespace=question.question_id)
         hits = memory.recall(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=question.asked_at)
@@ -238,7 +242,13 @@ def _summarise(rows: list[tuple[str, dict[str, float]]]) -> dict[str, Any]:
 
 
 def run(
-    path: Path, *, embedder: Embedder, workdir: Path, limit: int | None = None, progress: bool = True
+    path: Path,
+    *,
+    embedder: Embedder,
+    workdir: Path,
+    limit: int | None = None,
+    progress: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score Engram and the baselines on LongMemEval's session-level retrieval metrics.
 
@@ -248,6 +258,8 @@ def run(
         workdir: where the per-question stores go (``workdir/<question_id>``, replaced).
         limit: score only the first ``limit`` scorable questions.
         progress: show a progress bar.
+        options: keyword arguments for Engram's ``Memory`` (``recall=``, ``segmentation=``),
+            e.g. from ``ablation.memory_options`` to switch mechanisms off.
 
     Returns:
         The results dict that ``report.write`` renders.
@@ -266,7 +278,7 @@ def run(
         for name, scores in _baseline_scores(question, items, cached).items():
             baseline_rows[name].append((question.question_type, scores))
         tick = time.perf_counter()
-        engram_rows.append((question.question_type, _engram_scores(question, items, cached, workdir)))
+        engram_rows.append((question.question_type, _engram_scores(question, items, cached, workdir, options)))
         engram_seconds += time.perf_counter() - tick
     res = report.results(
         benchmark=BENCHMARK,

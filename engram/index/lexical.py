@@ -117,8 +117,42 @@ class LexicalIndex:
             scores[rows] += idf * tfs * (K1 + 1) / (tfs + norm[rows])
         if allow is not None:
             scores[~allow[:n_docs]] = 0.0
-        matched = np.flatnonzero(scores > 0)
-        if len(matched) > k:
-            matched = matched[np.argpartition(-scores[matched], k - 1)[:k]]
-        order = matched[np.lexsort((matched, -scores[matched]))]
-        return [(int(p), float(scores[p])) for p in order]
+        return _top(scores, k)
+
+    def search_groups(self, terms: Sequence[str], groups: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Top-k (group, BM25) where each group is scored as one document: the concatenation of
+        its rows. ``groups[row]`` is the row's group (0, 1, 2 …; -1 leaves the row out).
+
+        The same BM25 as indexing the concatenated documents, computed from the row postings
+        (summed term frequencies and lengths), so groups can change without re-indexing.
+        """
+        n_rows = len(self._lengths)
+        groups = np.asarray(groups[:n_rows], dtype=np.int64)
+        inside = groups >= 0
+        n_groups = int(groups.max()) + 1 if n_rows and inside.any() else 0
+        if not n_groups or not terms:
+            return []
+        row_lengths = np.frombuffer(self._lengths, dtype=np.float32)
+        lengths = np.bincount(groups[inside], weights=row_lengths[inside], minlength=n_groups)
+        norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1e-9))
+        scores = np.zeros(n_groups, dtype=np.float64)
+        for term in dict.fromkeys(stems(terms)):
+            found = self._arrays(term)
+            if found is None:
+                continue
+            rows, tfs = found
+            keep = inside[rows]
+            tf = np.bincount(groups[rows[keep]], weights=tfs[keep], minlength=n_groups)
+            df = int(np.count_nonzero(tf))
+            idf = max(math.log((n_groups - df + 0.5) / (df + 0.5)), 1e-6)
+            scores += idf * tf * (K1 + 1) / (tf + norm)
+        return _top(scores, k)
+
+
+def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """Positions and scores of the ``k`` best positive scores, best first (ties by position)."""
+    matched = np.flatnonzero(scores > 0)
+    if len(matched) > k:
+        matched = matched[np.argpartition(-scores[matched], k - 1)[:k]]
+    order = matched[np.lexsort((matched, -scores[matched]))]
+    return [(int(p), float(scores[p])) for p in order]

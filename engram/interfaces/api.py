@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,64 +13,24 @@ from typing import Any
 import numpy as np
 
 from engram.cognition.context import pack
-from engram.cognition.contiguity import add_neighbours
-from engram.cognition.cues import anchor_in_time, asks_when, favour_participants, has_time_reference, named_participants
 from engram.cognition.episodes import EpisodeTracker, catch_up
 from engram.cognition.order import Order, Position, word_offset
-from engram.cognition.retrieval import fuse
+from engram.cognition.recall import RecallConfig, rank
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
 from engram.core.records import Context, Episode, Event, Hit, new_id, utcnow
 from engram.errors import InvalidInput, NotFound
-from engram.index.lexical import LexicalIndex, query_terms
+from engram.index.namespace import NamespaceIndex
 from engram.index.vector import VectorIndex
 from engram.perception.embedders import Embedder, default_embedder
-from engram.stores.base import EpisodeRow, Filter, Store
+from engram.perception.segmentation import SegmentationConfig
+from engram.stores.base import Filter, Store
 from engram.stores.memory import InMemoryStore
 from engram.stores.sqlite import SQLiteStore
 
 __all__ = ["Memory"]
 
-CANDIDATES = 100  # candidates drawn from each retriever before fusion (at least k)
-WEIGHTS = {"dense": 1.0, "lexical": 1.0}
-CONTIGUITY = True
 _ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
-
-
-@dataclass(frozen=True, slots=True)
-class _EpisodeIndex:
-    """The episodes of one namespace as arrays: first seqs (ascending) and unit centroids."""
-
-    seen_seq: int = -1  # segmentation state these arrays reflect
-    rows: tuple[EpisodeRow, ...] = ()
-    first_seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
-
-    @classmethod
-    def of(cls, rows: list[EpisodeRow], seen_seq: int) -> _EpisodeIndex:
-        return cls(
-            seen_seq=seen_seq,
-            rows=tuple(rows),
-            first_seqs=np.array([r.first_seq for r in rows], dtype=np.int64),
-            centroids=np.stack([r.centroid for r in rows]) if rows else np.zeros((0, 0), dtype=np.float32),
-        )
-
-    def of_seqs(self, seqs: np.ndarray) -> np.ndarray:
-        """The episode (row position) of each seq; -1 before the first episode."""
-        return np.searchsorted(self.first_seqs, seqs, side="right") - 1
-
-
-@dataclass(slots=True)
-class _NamespaceIndex:
-    """Dense and lexical indexes of one namespace, row-aligned (row i is the same event in both),
-    its episodes, and the tracker that segments its stream."""
-
-    vectors: VectorIndex
-    lexical: LexicalIndex
-    episodes: _EpisodeIndex = field(default_factory=_EpisodeIndex)
-    speakers: list[str | None] = field(default_factory=list)
-    participants: dict[str, None] = field(default_factory=dict)  # distinct speakers, in order of appearance
-    dated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # text carries a time reference
 
 
 def _embedding_text(event: Event) -> str:
@@ -87,20 +46,31 @@ class Memory:
             ``":memory:"`` keeps everything in this process.
         embedder: the embedding model; defaults to all-MiniLM-L6-v2 (ONNX, int8).
         store: a ready ``Store`` instead of ``path``.
+        recall: which recall stages run (all by default; see ``RecallConfig``).
+        segmentation: settings of the segmenter for namespaces segmented for the first time
+            (a namespace keeps the settings it was segmented with).
 
     Raises:
         ModelMismatch: the store was built with another embedding model.
     """
 
     def __init__(
-        self, path: str | Path | None = None, *, embedder: Embedder | None = None, store: Store | None = None
+        self,
+        path: str | Path | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: Store | None = None,
+        recall: RecallConfig | None = None,
+        segmentation: SegmentationConfig | None = None,
     ) -> None:
         if store is None:
             store = InMemoryStore() if str(path) == ":memory:" else SQLiteStore(Path(path) if path else engram_home())
         self.store = store
         self.embedder = embedder or default_embedder()
         self.store.bind_model(self.embedder.name, self.embedder.dim)
-        self._indexes: dict[str, _NamespaceIndex] = {}
+        self.recall_config = recall or RecallConfig()
+        self.segmentation = segmentation
+        self._indexes: dict[str, NamespaceIndex] = {}
         self._lock = threading.Lock()
         self._segment_lock = threading.Lock()
         self._trackers: dict[str, EpisodeTracker] = {}  # guarded by _segment_lock
@@ -146,7 +116,8 @@ class Memory:
         with self._segment_lock:
             tracker = self._trackers.get(namespace)
             if tracker is None or self.store.last_seq(namespace) > tracker.seen_seq:
-                tracker = self._trackers[namespace] = catch_up(self.store, self.embedder, namespace, tracker)
+                tracker = catch_up(self.store, self.embedder, namespace, tracker, config=self.segmentation)
+                self._trackers[namespace] = tracker
             return tracker.seen_seq
 
     def _event(self, index: int, item: Mapping[str, Any], namespace: str, now: datetime) -> Event:
@@ -204,35 +175,29 @@ class Memory:
             recorded_since=None if recorded_since is None else validate.moment(recorded_since, "recorded_since"),
             recorded_until=None if recorded_until is None else validate.moment(recorded_until, "recorded_until"),
         )
-        fused = self._ranked(query, namespace, k, where)
+        fused = self._ranked(query, namespace, k, where, at)
         events = self.store.events([seq for seq, _, _ in fused])
         return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
 
-    def _ranked(self, query: str, namespace: str, k: int, where: Filter) -> list[tuple[int, float, dict[str, float]]]:
+    def _ranked(
+        self,
+        query: str,
+        namespace: str,
+        k: int,
+        where: Filter,
+        at: datetime | None = None,
+        *,
+        config: RecallConfig | None = None,
+    ) -> list[tuple[int, float, dict[str, float]]]:
         """The top-k (seq, fused score, components) for a validated query."""
         index = self._index(namespace)
-        if not len(index.vectors):
-            return []
-        depth = max(CANDIDATES, k)
-        seqs = index.vectors.seqs
         allow = None if where.empty else _mask(where, index.vectors)
-        rankings = {
-            "dense": index.vectors.search(self.embedder.embed([query])[0], depth, allow),
-            "lexical": [
-                (int(seqs[row]), score) for row, score in index.lexical.search(query_terms(query), depth, allow)
-            ],
-        }
-        fused = fuse(rankings, WEIGHTS)
-        rows = seqs[: len(index.vectors)]
-        if CONTIGUITY:
-            fused = add_neighbours(fused, rows, index.vectors.sessions)
-        if asks_when(query):
-            fused = anchor_in_time(fused, rows, index.vectors.sessions, index.dated)
-        named = named_participants(query, list(index.participants))
-        if len(named) == 1:
-            positions = np.searchsorted(rows, [seq for seq, _, _ in fused])
-            fused = favour_participants(fused, index.speakers, positions, named[0])
-        return fused[:k]
+        return rank(
+            index, query, self._embed_one, k, allow=allow, at=at or utcnow(), config=config or self.recall_config
+        )
+
+    def _embed_one(self, text: str) -> np.ndarray:
+        return self.embedder.embed([text])[0]
 
     def order(self, a: str, b: str, *, namespace: str = "default") -> Order:
         """Which of ``a`` and ``b`` (event ids or text cues) happened first, with the evidence.
@@ -262,7 +227,8 @@ class Memory:
             except NotFound:
                 pass
         text = wanted.text if wanted else cue
-        ranked = self._ranked(text, namespace, 5, Filter())
+        verbatim = dataclasses.replace(self.recall_config, time_cues=False, participants=False)
+        ranked = self._ranked(text, namespace, 5, Filter(), config=verbatim)
         hits = list(zip((seq for seq, _, _ in ranked), self.store.events([seq for seq, _, _ in ranked]), strict=True))
         if wanted:
             hits = [(seq, event) for seq, event in hits if event.id == wanted.id]
@@ -271,34 +237,27 @@ class Memory:
         rank_of_row = np.empty(len(seqs), dtype=np.int64)
         rank_of_row[stream] = np.arange(len(seqs))
         for seq, event in hits:
-            rank = int(rank_of_row[np.searchsorted(seqs, seq)])
-            previous = self.store.events([int(seqs[stream[rank - 1]])])[0] if rank > 0 else None
+            place = int(rank_of_row[np.searchsorted(seqs, seq)])
+            previous = self.store.events([int(seqs[stream[place - 1]])])[0] if place > 0 else None
             found = word_offset(text, event.text, previous.text if previous else None)
             if found is not None:
                 step, offset = found
                 where = previous if step < 0 and previous else event
-                return Position(event=where, rank=rank + step, offset=offset, exact=True)
+                return Position(event=where, rank=place + step, offset=offset, exact=True)
         seq, event = hits[0]
         return Position(event=event, rank=int(rank_of_row[np.searchsorted(seqs, seq)]), offset=0, exact=False)
 
-    def _index(self, namespace: str) -> _NamespaceIndex:
+    def _index(self, namespace: str) -> NamespaceIndex:
         """The namespace's in-process indexes, caught up with the store (other writers included)."""
         segmented = self._segment(namespace)
         with self._lock:
             index = self._indexes.get(namespace)
             if index is None:
-                index = self._indexes[namespace] = _NamespaceIndex(
-                    VectorIndex(self.embedder.dim, ann_path=self._ann_path(namespace)), LexicalIndex()
-                )
+                index = self._indexes[namespace] = NamespaceIndex.new(self.embedder.dim, self._ann_path(namespace))
             if self.store.last_seq(namespace) > index.vectors.last_seq:
-                batch = self.store.vectors(namespace, index.vectors.last_seq)
-                index.vectors.add(batch)
-                index.lexical.add(batch.texts)
-                index.speakers.extend(batch.speakers)
-                index.participants.update(dict.fromkeys(s for s in batch.speakers if s))
-                index.dated = np.concatenate([index.dated, [has_time_reference(t) for t in batch.texts]]).astype(bool)
-            if index.episodes.seen_seq != segmented:
-                index.episodes = _EpisodeIndex.of(self.store.episodes(namespace), segmented)
+                index.add(self.store.vectors(namespace, index.vectors.last_seq))
+            if index.episodes_seen != segmented:
+                index.set_episodes(self.store.episodes(namespace), segmented)
             return index
 
     def _ann_path(self, namespace: str) -> Path | None:

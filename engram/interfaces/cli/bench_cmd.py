@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engram.errors import InvalidInput
+from engram.eval.ablation import MECHANISMS
 from engram.interfaces.cli import make_embedder
 
 DEFAULT_OUT = "bench-results"
@@ -42,8 +43,27 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         )
         p.add_argument("--data", metavar="PATH", help=f"the {title} file (default: ${DATA_ENV[name]})")
         p.add_argument("--limit", type=int, help="only the first N conversations / questions")
+        p.add_argument(
+            "--without",
+            metavar="NAMES",
+            default="",
+            help="comma-separated mechanisms to switch off: " + ", ".join(MECHANISMS),
+        )
         _common_bench_options(p)
         p.set_defaults(run=run_dataset)
+
+    p = kinds.add_parser(
+        "ablation",
+        parents=[common],
+        help="LoCoMo and LongMemEval with each mechanism switched off in turn",
+        description="Runs the retrieval benchmarks once with the full engine and once per mechanism "
+        f"switched off ({', '.join(MECHANISMS)}); writes ablation.json and ablation.md.",
+    )
+    p.add_argument("--locomo", metavar="PATH", help="the LoCoMo file (default: $ENGRAM_LOCOMO)")
+    p.add_argument("--longmemeval", metavar="PATH", help="the LongMemEval file (default: $ENGRAM_LONGMEMEVAL)")
+    p.add_argument("--limit", type=int, help="only the first N conversations / questions of each")
+    _common_bench_options(p)
+    p.set_defaults(run=run_ablation)
 
     p = kinds.add_parser(
         "sort",
@@ -125,14 +145,54 @@ def run_dataset(args: argparse.Namespace) -> int:
     path = _data_path(args)
     runner = importlib.import_module(f"engram.eval.{args.benchmark}")
     from engram.eval import report
+    from engram.eval.ablation import memory_options
 
+    options = memory_options([name.strip() for name in args.without.split(",") if name.strip()])
     embedder = make_embedder(args)
     results = _in_workdir(
         args,
-        lambda workdir: runner.run(path, embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet),
+        lambda workdir: runner.run(
+            path, embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet, options=options
+        ),
     )
+    if args.without:
+        results["without"] = args.without
     Path(args.out).mkdir(parents=True, exist_ok=True)
     print(report.write(results, Path(args.out)))
+    return 0
+
+
+def run_ablation(args: argparse.Namespace) -> int:
+    from engram.eval import ablation
+    from engram.perception.embedders import CachedEmbedder
+
+    embedder = CachedEmbedder(make_embedder(args))
+    summaries: dict[str, Any] = {}
+    for name in ("locomo", "longmemeval"):
+        value = getattr(args, name) or os.environ.get(DATA_ENV[name])
+        if not value:
+            continue
+        if not Path(value).is_file():
+            raise InvalidInput(f"{value}: no such file")
+        runner = importlib.import_module(f"engram.eval.{name}")
+
+        def score(options: dict[str, Any], runner: Any = runner, path: Path = Path(value)) -> dict[str, Any]:
+            return _in_workdir(
+                args,
+                lambda workdir: runner.run(
+                    path, embedder=embedder, workdir=workdir, limit=args.limit, progress=False, options=options
+                ),
+            )
+
+        summaries[name] = ablation.run(score)
+    if not summaries:
+        raise InvalidInput("no data: pass --locomo PATH and/or --longmemeval PATH (or set $ENGRAM_LOCOMO …)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ablation.json").write_text(json.dumps(summaries, indent=2))
+    text = "\n".join(ablation.markdown(name, summary) for name, summary in summaries.items())
+    (out / "ablation.md").write_text(text)
+    print(text)
     return 0
 
 

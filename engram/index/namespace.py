@@ -1,0 +1,109 @@
+"""Everything recall needs about one namespace, in process: row-aligned indexes and episodes.
+
+Row ``i`` is the same event in every structure here (dense vectors, BM25 postings, speakers,
+time references), in seq order. ``NamespaceIndex.add`` appends a batch read from the store;
+``set_episodes`` replaces the episode arrays after segmentation moved on.
+
+Shape legend:
+    n  events (rows);  m  episodes;  d  embedding dimension
+    centroids [m, d];  episode_of_row [n];  dated [n]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from engram.cognition.cues import has_time_reference
+from engram.cognition.timecues import parse_time_cue
+from engram.index.lexical import LexicalIndex
+from engram.index.vector import VectorIndex
+from engram.stores.base import EpisodeRow, VectorBatch
+
+__all__ = ["NamespaceIndex"]
+
+
+@dataclass(slots=True)
+class NamespaceIndex:
+    """Dense and lexical indexes of one namespace, its speakers, and its episodes."""
+
+    vectors: VectorIndex
+    lexical: LexicalIndex = field(default_factory=LexicalIndex)
+    speakers: list[str | None] = field(default_factory=list)
+    participants: dict[str, None] = field(default_factory=dict)  # distinct speakers, in order of appearance
+    dated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # text carries a time reference
+    mentioned: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # [n, 2] window the text refers to
+    episodes_seen: int = -1  # the segmentation state the episode arrays reflect
+    episodes: tuple[EpisodeRow, ...] = ()
+    first_seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    episode_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @classmethod
+    def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:
+        return cls(VectorIndex(dim, ann_path=ann_path))
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def seqs(self) -> np.ndarray:
+        return self.vectors.seqs[: len(self.vectors)]
+
+    @property
+    def sessions(self) -> list[str | None]:
+        return self.vectors.sessions
+
+    def add(self, batch: VectorBatch) -> None:
+        """Append a batch of rows (seqs above the last one)."""
+        self.vectors.add(batch)
+        self.lexical.add(batch.texts)
+        self.speakers.extend(batch.speakers)
+        self.participants.update(dict.fromkeys(s for s in batch.speakers if s))
+        dated = np.array([has_time_reference(t) for t in batch.texts], dtype=bool)
+        self.dated = np.concatenate([self.dated, dated])
+        self.mentioned = np.concatenate([self.mentioned, _mentioned(batch, dated)])
+        self._map_rows()
+
+    def window_rows(self, since: float, until: float) -> np.ndarray:
+        """Rows that happened in [since, until) (unix seconds) or whose text refers to a time
+        overlapping it ("yesterday" in an event of 8 May refers to 7 May)."""
+        occurred = self.vectors.occurred[: len(self)]
+        refers = (self.mentioned[:, 0] < until) & (self.mentioned[:, 1] > since)
+        return ((occurred >= since) & (occurred < until)) | refers
+
+    def set_episodes(self, rows: list[EpisodeRow], seen: int) -> None:
+        """Replace the episodes (in seq order) with those of segmentation state ``seen``."""
+        self.episodes_seen = seen
+        self.episodes = tuple(rows)
+        self.first_seqs = np.array([r.first_seq for r in rows], dtype=np.int64)
+        self.centroids = np.stack([r.centroid for r in rows]) if rows else np.zeros((0, self.vectors.dim), np.float32)
+        self._map_rows()
+
+    def _map_rows(self) -> None:
+        self.episode_of_row = np.searchsorted(self.first_seqs, self.seqs, side="right") - 1
+
+    def rows_of(self, seqs: list[int]) -> np.ndarray:
+        """Row positions of ``seqs`` (which must be indexed)."""
+        return np.searchsorted(self.seqs, seqs)
+
+    def episode_rows(self, episode: int) -> slice:
+        """The rows of episode ``episode`` (a position in ``episodes``)."""
+        row = self.episodes[episode]
+        seqs = self.seqs
+        return slice(int(np.searchsorted(seqs, row.first_seq)), int(np.searchsorted(seqs, row.last_seq, side="right")))
+
+
+def _mentioned(batch: VectorBatch, dated: np.ndarray) -> np.ndarray:
+    """[n, 2] unix-second windows that dated texts refer to, read relative to their own event time
+    (NaN where a text refers to no resolvable time)."""
+    out = np.full((len(dated), 2), np.nan)
+    for row in np.flatnonzero(dated).tolist():
+        at = datetime.fromtimestamp(float(batch.occurred[row]), timezone.utc)
+        cue = parse_time_cue(batch.texts[row], at)
+        if cue.since is not None or cue.until is not None:
+            out[row] = (cue.since.timestamp() if cue.since else -np.inf, cue.until.timestamp() if cue.until else np.inf)
+    return out
