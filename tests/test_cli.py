@@ -310,3 +310,35 @@ def test_python_dash_m_engram(tmp_path: Path) -> None:
     bad = engram("remember", "   ")
     assert bad.returncode == 2
     assert bad.stderr == "engram: error: text is empty\n"
+
+
+def test_imported_conversation_lands_in_the_past_on_the_timeline(
+    capsys: pytest.CaptureFixture[str], home: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "locomo.json"
+    path.write_text(json.dumps(LOCOMO), encoding="utf-8")
+    run(capsys, "--home", home, "import", str(path), "--format", "locomo")
+    code, out, _ = run(capsys, "--home", home, "timeline", "-n", "conv-t1", "--json")
+    episodes = json.loads(out)
+    assert code == 0 and [e["started_at"][:10] for e in episodes] == ["2023-05-08", "2023-06-02"]
+    assert [e["event_count"] for e in episodes] == [2, 1] and episodes[0]["participants"] == ["Ann", "Bo"]
+    assert [e["closed"] for e in episodes] == [True, False]
+    code, out, _ = run(capsys, "--home", home, "timeline", "-n", "conv-t1", "--since", "2023-06-01T00:00:00Z")
+    assert code == 0 and "2023-06-02" in out and "2023-05-08" not in out
+
+
+def test_bench_without_a_mechanism_and_the_ablation_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locomo.json"
+    path.write_text(json.dumps(LOCOMO), encoding="utf-8")
+    out_dir = tmp_path / "results"
+    code, out, _ = run(capsys, "bench", "locomo", "--data", str(path), "--without", "contiguity,episodes", "-q")
+    assert code == 0 and "recall@10" in out
+    code, _, err = run(capsys, "bench", "locomo", "--data", str(path), "--without", "memory-palace", "-q")
+    assert code == 2 and "memory-palace" in err
+    code, out, _ = run(capsys, "bench", "ablation", "--locomo", str(path), "--out", str(out_dir), "-q")
+    assert code == 0
+    table = (out_dir / "ablation.md").read_text()
+    for label in ("(full engine)", "segmentation", "episodes", "contiguity", "time_cues", "participants"):
+        assert f"| {label} |" in table

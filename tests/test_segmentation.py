@@ -61,7 +61,7 @@ def test_update_returns_new_state_and_leaves_input_alone() -> None:
         assert np.array_equal(state.weights, before)
         state = new
     assert state.context.shape == (2, DIM)
-    assert np.array_equal(state.context, xs[1:])
+    assert np.array_equal(state.context, xs[1:].astype(np.float32))
     assert predict(state).shape == (DIM,)
 
 

@@ -207,7 +207,7 @@ def catch_up(
     Returns the tracker, now at the store's last seq.
     """
     for _ in range(_ATTEMPTS):
-        seen, saved = store.segmentation_state(namespace)
+        seen, saved = store.segmentation_state(namespace, unless_seen=tracker.seen_seq if tracker else None)
         if tracker is None or tracker.seen_seq != seen:
             tracker = EpisodeTracker.from_bytes(saved, embedder) if saved else EpisodeTracker.new(embedder, config)
         if store.last_seq(namespace) <= seen:

@@ -49,7 +49,7 @@ def run(score: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         headline = results["headline"]
         variants[name] = {
             "overall": engram["overall"][headline],
-            "groups": {group: scores[headline] for group, scores in engram["groups"].items()},
+            "groups": {group: scores[headline] for group, scores in engram["groups"].items() if headline in scores},
         }
     return {"headline": headline, "variants": variants}
 
@@ -64,10 +64,12 @@ def markdown(title: str, summary: dict[str, Any]) -> str:
     for name, row in variants.items():
         label = "(full engine)" if name == "none" else name
         cells = [_cell(row["overall"], full["overall"], name)]
-        cells += [_cell(row["groups"][g], full["groups"][g], name) for g in groups]
+        cells += [_cell(row["groups"].get(g), full["groups"][g], name) for g in groups]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _cell(value: float, full: float, name: str) -> str:
+def _cell(value: float | None, full: float, name: str) -> str:
+    if value is None:
+        return "–"
     return f"{value:.3f}" if name == "none" else f"{value:.3f} ({value - full:+.3f})"

@@ -106,8 +106,11 @@ class Store(Protocol):
         """The highest seq stored in ``namespace`` (0 if none); cheap, for cache checks."""
         ...
 
-    def segmentation_state(self, namespace: str) -> tuple[int, bytes | None]:
-        """(the last seq segmentation has seen, its saved state); ``(0, None)`` before any."""
+    def segmentation_state(self, namespace: str, *, unless_seen: int | None = None) -> tuple[int, bytes | None]:
+        """(the last seq segmentation has seen, its saved state); ``(0, None)`` before any.
+
+        The state is left out (``None``) when the seen seq equals ``unless_seen``: a caller
+        holding that state already need not read it again."""
         ...
 
     def save_segmentation(

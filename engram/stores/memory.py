@@ -114,10 +114,11 @@ class InMemoryStore:
             ns = self._namespaces.get(namespace)
             return ns.seqs[-1] if ns and ns.seqs else 0
 
-    def segmentation_state(self, namespace: str) -> tuple[int, bytes | None]:
+    def segmentation_state(self, namespace: str, *, unless_seen: int | None = None) -> tuple[int, bytes | None]:
         with self._lock:
             ns = self._namespaces.get(namespace)
-            return ns.segmentation if ns else (0, None)
+            seen, state = ns.segmentation if ns else (0, None)
+            return (seen, None) if seen == unless_seen else (seen, state)
 
     def save_segmentation(
         self,

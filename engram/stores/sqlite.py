@@ -242,9 +242,15 @@ class SQLiteStore:
     def last_seq(self, namespace: str) -> int:
         return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM vectors WHERE namespace = ?", (namespace,))[0][0])
 
-    def segmentation_state(self, namespace: str) -> tuple[int, bytes | None]:
-        rows = self._query("SELECT seen_seq, state FROM segmenters WHERE namespace = ?", (namespace,))
-        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, None)
+    def segmentation_state(self, namespace: str, *, unless_seen: int | None = None) -> tuple[int, bytes | None]:
+        rows = self._query("SELECT seen_seq FROM segmenters WHERE namespace = ?", (namespace,))
+        if not rows:
+            return 0, None
+        seen = int(rows[0][0])
+        if seen == unless_seen:
+            return seen, None
+        state = self._query("SELECT state FROM segmenters WHERE namespace = ? AND seen_seq = ?", (namespace, seen))
+        return (seen, bytes(state[0][0])) if state else self.segmentation_state(namespace)  # moved on meanwhile
 
     def save_segmentation(
         self,

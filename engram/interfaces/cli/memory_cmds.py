@@ -1,8 +1,9 @@
-"""``engram remember``, ``recall``, ``context`` and ``stats``: the Python API, one call each."""
+"""``engram remember``, ``recall``, ``context``, ``timeline`` and ``stats``: the Python API, one call each."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from typing import Any
 
@@ -52,6 +53,19 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         help=f"token budget (default {DEFAULT_BUDGET_TOKENS})",
     )
     p.set_defaults(run=context)
+
+    p = commands.add_parser(
+        "timeline",
+        parents=[common],
+        help="list the episodes in time order",
+        description="Print the namespace's episodes (events segmented by surprise, session and pauses) "
+        "in time order, each with its span, size, participants and gist.",
+    )
+    _namespace_option(p)
+    p.add_argument("--since", metavar="TIME", help="only episodes that end at or after this ISO-8601 time")
+    p.add_argument("--until", metavar="TIME", help="only episodes that start before this ISO-8601 time")
+    p.add_argument("--json", action="store_true", help="print the episodes as a JSON list")
+    p.set_defaults(run=timeline)
 
     p = commands.add_parser(
         "stats",
@@ -127,6 +141,33 @@ def context(args: argparse.Namespace) -> int:
     with open_memory(args) as mem:
         block = mem.context(args.query, budget_tokens=args.budget_tokens, **_scope(args))
     print(block.text)
+    return 0
+
+
+def timeline(args: argparse.Namespace) -> int:
+    options = {name: getattr(args, name) for name in ("since", "until") if getattr(args, name)}
+    with open_memory(args) as mem:
+        episodes = mem.timeline(args.namespace or "default", **options)
+    if args.json:
+        rows = [
+            {
+                **{f.name: getattr(e, f.name) for f in dataclasses.fields(e)},
+                "started_at": e.started_at.isoformat(),
+                "ended_at": e.ended_at.isoformat(),
+                "recorded_at": e.recorded_at.isoformat(),
+            }
+            for e in episodes
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not episodes:
+        print("no episodes")
+    for e in episodes:
+        state = "" if e.closed else ", open"
+        who = ", ".join(e.participants) or "no speaker"
+        span = f"{e.started_at:%Y-%m-%d %H:%M} – {e.ended_at:%Y-%m-%d %H:%M}"
+        print(f"{span}  {e.event_count} events ({who}; {e.boundary}{state})")
+        print(f"    {e.gist}")
     return 0
 
 

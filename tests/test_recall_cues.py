@@ -1,0 +1,160 @@
+"""Recall stages driven by the query's cues: time windows, relations, when-anchoring, participants,
+episode evidence — each checked against the real engine, and switched off by ``RecallConfig``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from engram import HashEmbedder, Memory
+from engram.cognition.cues import asks_when, has_time_reference, named_participants
+from engram.cognition.hierarchy import add_episode_evidence, episode_evidence
+from engram.cognition.recall import RecallConfig
+
+AT = datetime(2023, 5, 26, 18, 0, tzinfo=timezone.utc)  # a Friday
+DAY = timedelta(days=1)
+
+
+def _memory(config: RecallConfig | None = None) -> Memory:
+    return Memory(":memory:", embedder=HashEmbedder(dim=256), recall=config)
+
+
+def _cooking(mem: Memory) -> None:
+    """The same activity on several days, one session per day."""
+    for days_back, dish in ((1, "pasta"), (3, "curry"), (10, "soup"), (17, "risotto"), (40, "tacos")):
+        when = AT - days_back * DAY
+        mem.remember(f"I cooked {dish} for dinner tonight", namespace="n", session=f"{when:%F}", occurred_at=when)
+
+
+@pytest.mark.parametrize(
+    ("query", "dish"),
+    [
+        ("What did I cook for dinner last Tuesday?", "curry"),  # 23 May
+        ("What did I cook for dinner yesterday?", "pasta"),
+        ("What did I cook for dinner about ten days ago?", "soup"),
+        ("What did I cook for dinner in April?", "tacos"),
+    ],
+)
+def test_a_time_window_in_the_query_picks_the_event_in_it(query: str, dish: str) -> None:
+    mem = _memory()
+    _cooking(mem)
+    assert dish in mem.recall(query, namespace="n", at=AT, k=1)[0].event.text
+    unaware = _memory(RecallConfig(time_cues=False))
+    _cooking(unaware)
+    assert [h.event.text for h in unaware.recall(query, namespace="n", at=AT)][0] == "I cooked pasta for dinner tonight"
+
+
+def test_an_event_that_refers_to_a_time_counts_for_that_time() -> None:
+    """Told on 25 May, "yesterday" is 24 May: a query about 24 May finds it, not 24 May's other talk."""
+    mem = _memory()
+    told = datetime(2023, 5, 25, 10, tzinfo=timezone.utc)
+    mem.remember("Yesterday I went to a craft fair downtown", namespace="n", session="b", occurred_at=told)
+    mem.remember("I went to a book fair downtown", namespace="n", session="a", occurred_at=told - 20 * DAY)
+    top = mem.recall("Which fair did I go to on May 24?", namespace="n", at=AT, k=1)[0]
+    assert "craft" in top.event.text
+
+
+def test_before_and_after_an_event_filter_by_that_event_time() -> None:
+    mem = _memory()
+    # ingested out of time order, so that ties in similarity do not decide either way
+    for days_back, text in ((10, "I bought a blue kayak"), (20, "We moved to Lisbon"), (30, "I bought a red bike")):
+        when = AT - days_back * DAY
+        mem.remember(text, namespace="n", session=f"{when:%F}", occurred_at=when)
+
+    def order(query: str) -> list[str]:
+        return [h.event.text.split()[-1] for h in mem.recall(query, namespace="n", at=AT)]
+
+    before, after = (
+        order("What did I buy before we moved to Lisbon?"),
+        order("What did I buy after we moved to Lisbon?"),
+    )
+    assert before.index("bike") < before.index("kayak")
+    assert after.index("kayak") < after.index("bike")
+
+
+def test_when_questions_lift_the_turn_that_dates_the_event() -> None:
+    mem = _memory()
+    when = AT - 3 * DAY
+    turns = [
+        ("maria", "I just adopted this cute pup from a shelter last week"),
+        ("john", "That is wonderful news, what is her name?"),
+        ("maria", "Her name is Shadow! Shadow is full of energy, Shadow loves the park"),
+        ("john", "Shadow sounds like a great dog"),
+    ]
+    mem.remember_many(
+        [{"text": t, "speaker": s, "session": "s1", "occurred_at": when} for s, t in turns], namespace="n"
+    )
+    hits = mem.recall("When did Maria adopt Shadow?", namespace="n", at=AT, k=2)
+    assert any("last week" in h.event.text for h in hits)
+    dated = next(h for h in hits if "last week" in h.event.text)
+    assert "dated" in dated.components or "dates" in dated.components
+
+
+def test_a_named_participant_is_preferred() -> None:
+    mem = _memory()
+    mem.remember_many(
+        [
+            {"text": "my favourite band is playing in town", "speaker": "Ann", "session": "s"},
+            {"text": "my favourite band is playing in town tonight", "speaker": "Bob", "session": "s"},
+        ],
+        namespace="n",
+    )
+    assert mem.recall("What is Ann's favourite band?", namespace="n", k=1)[0].event.speaker == "Ann"
+    assert mem.recall("What is Bob's favourite band?", namespace="n", k=1)[0].event.speaker == "Bob"
+    plain = _memory(RecallConfig(participants=False))
+    plain.remember_many(
+        [
+            {"text": "my favourite band is playing in town", "speaker": "Ann", "session": "s"},
+            {"text": "my favourite band is playing in town tonight", "speaker": "Bob", "session": "s"},
+        ],
+        namespace="n",
+    )
+    top = plain.recall("What is Ann's favourite band?", namespace="n", k=2)
+    assert all("participant" not in h.components for h in top)
+
+
+def test_episode_evidence_adds_to_candidates_and_represents_top_episodes() -> None:
+    bonus = episode_evidence([1, 0], [1], 2)
+    assert bonus[1] > bonus[0] > 0
+    fused = [(10, 0.2, {}), (20, 0.1, {}), (30, 0.05, {})]
+    out = add_episode_evidence(fused, bonus, {10: 0, 20: 1, 30: -1, 40: 1}, [(40, 1)], weight=1.0)
+    scores = {seq: score for seq, score, _ in out}
+    assert scores[20] == pytest.approx(0.1 + bonus[1]) and scores[30] == pytest.approx(0.05)
+    assert scores[40] == pytest.approx(bonus[1])  # a representative that was not a candidate
+    assert [seq for seq, _, _ in out] == sorted(scores, key=lambda s: -scores[s])
+
+
+@pytest.mark.parametrize(
+    ("text", "dated"),
+    [
+        ("I went there yesterday", True),
+        ("we met last Friday at the cafe", True),
+        ("I've known them for 4 years", True),
+        ("back in 2019 it was different", True),
+        ("since 2016 I paint every day", True),
+        ("my birthday is on 8 May", True),
+        ("I may go to the march", False),
+        ("what a lovely picture", False),
+    ],
+)
+def test_time_references_in_event_text(text: str, dated: bool) -> None:
+    assert has_time_reference(text) is dated
+
+
+def test_when_questions_and_named_participants_are_recognised() -> None:
+    assert asks_when("When did Maria adopt Shadow?") and asks_when("How long has Nate had turtles?")
+    assert not asks_when("What did Maria adopt?")
+    assert named_participants("What did Ann tell Annabel?", ["Ann", "Annabel", "Bob"]) == ["Ann", "Annabel"]
+    assert named_participants("what did ann say", ["Ann"]) == []  # names are matched as written
+
+
+def test_switching_every_stage_off_leaves_plain_fusion() -> None:
+    off = RecallConfig(episodes=False, contiguity=False, time_cues=False, participants=False)
+    mem = _memory(off)
+    _cooking(mem)
+    hits = mem.recall("What did I cook last Tuesday?", namespace="n", at=AT)
+    for hit in hits:
+        assert set(hit.components) <= {"dense", "dense_rank", "lexical", "lexical_rank"}
+    assert np.all(np.diff([h.score for h in hits]) <= 0)
