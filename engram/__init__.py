@@ -9,10 +9,23 @@ mem.recall("where does alice live?", namespace="alice")
 from __future__ import annotations
 
 from engram import errors
-from engram.core.records import Context, Event, Hit
+from engram.cognition.recall import RecallConfig
+from engram.core.records import Context, Episode, EpisodeHit, Event, Hit
 from engram.interfaces.api import Memory
 from engram.perception.embedders import HashEmbedder, MiniLMEmbedder
 
 __version__ = "0.1.0"
 
-__all__ = ["Context", "Event", "HashEmbedder", "Hit", "Memory", "MiniLMEmbedder", "__version__", "errors"]
+__all__ = [
+    "Context",
+    "Episode",
+    "EpisodeHit",
+    "Event",
+    "HashEmbedder",
+    "Hit",
+    "Memory",
+    "MiniLMEmbedder",
+    "RecallConfig",
+    "__version__",
+    "errors",
+]

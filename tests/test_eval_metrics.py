@@ -285,6 +285,7 @@ def test_locomo_run_end_to_end(locomo_file: Path, tmp_path: Path) -> None:
 def test_longmemeval_run_end_to_end(lme_file: Path, tmp_path: Path) -> None:
     res = longmemeval.run(lme_file, embedder=HashEmbedder(dim=64), workdir=tmp_path / "work", progress=False)
     assert res["n_questions"] == 1 and res["skipped"] == {"abstention": 1, "no_gold_session": 0}
-    assert set(res["baselines"]) == {"bm25", "bm25_sessions", "dense"}
+    assert set(res["baselines"]) == {"engram_turns", "bm25", "bm25_sessions", "dense"}
+    assert res["baselines"]["engram_turns"]["overall"]["recall_all@5"] == 1.0
     assert res["engram"]["overall"]["recall_all@5"] == 1.0  # three sessions, all within 5
     assert res["engram"]["groups"]["single-session-user"]["recall_any@5"] == 1.0

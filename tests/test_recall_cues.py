@@ -158,3 +158,43 @@ def test_switching_every_stage_off_leaves_plain_fusion() -> None:
     for hit in hits:
         assert set(hit.components) <= {"dense", "dense_rank", "lexical", "lexical_rank"}
     assert np.all(np.diff([h.score for h in hits]) <= 0)
+
+
+def _trips(mem: Memory) -> None:
+    """Five sessions: three trips on different days, two about other things."""
+    sessions = [
+        (60, ["We drove to the coast for a weekend road trip", "the beach was windy but fun"]),
+        (45, ["I repainted the kitchen cabinets", "the paint took two days to dry"]),
+        (30, ["We took the train to the mountains for a hiking trip", "the trail was steep"]),
+        (20, ["I started a pottery class on Mondays", "my first bowl cracked in the kiln"]),
+        (5, ["We flew to Rome for a city trip", "the museums were crowded"]),
+    ]
+    for days_back, texts in sessions:
+        when = AT - days_back * DAY
+        mem.remember_many(
+            [
+                {"text": t, "session": f"{when:%F}", "occurred_at": when + i * timedelta(minutes=1)}
+                for i, t in enumerate(texts)
+            ],
+            namespace="n",
+        )
+
+
+def test_recall_episodes_ranks_whole_episodes_and_filters_by_time() -> None:
+    mem = _memory()
+    _trips(mem)
+    top = mem.recall_episodes("pottery class", namespace="n", k=2, at=AT)
+    assert "pottery" in top[0].episode.gist and top[0].episode.event_count == 2
+    assert top[0].why().startswith("score") and "lexical #1" in top[0].why()
+    recent = mem.recall_episodes("trip", namespace="n", since=AT - 10 * DAY, at=AT)
+    assert [h.episode.started_at.date() for h in recent] == [(AT - 5 * DAY).date()]
+    assert mem.recall_episodes("trip", namespace="empty") == []
+
+
+def test_a_question_about_several_memories_spreads_over_episodes() -> None:
+    mem = _memory()
+    _trips(mem)
+    trips = mem.recall_episodes("How many trips did I take, in total?", namespace="n", k=3, at=AT)
+    assert all("trip" in h.episode.gist for h in trips)
+    window = mem.recall_episodes("Which trip did I take last month?", namespace="n", k=1, at=AT)
+    assert "mountains" in window[0].episode.gist  # 30 days back: inside "last month" (April)

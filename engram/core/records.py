@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Context", "Episode", "Event", "Hit", "new_id", "utcnow"]
+__all__ = ["Context", "Episode", "EpisodeHit", "Event", "Hit", "new_id", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -105,6 +105,26 @@ class Hit:
         parts = [f"{key[:-5]} #{int(c[key])} ({c[key[:-5]]:.3f})" for key in c if key.endswith("_rank")]
         if "contiguity" in c:
             parts.append("next to a hit" if c["contiguity"] > 0 else "just before a hit")
+        return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeHit:
+    """A recalled episode with its fused score and the rankings behind it.
+
+    ``components`` holds, for each ranking that found the episode, its raw score and rank:
+    ``events`` (its best event in event recall), ``dense`` (centroid cosine) and ``lexical``
+    (BM25 of the episode as one document).
+    """
+
+    episode: Episode
+    score: float
+    components: Mapping[str, float] = field(default_factory=dict)
+
+    def why(self) -> str:
+        """A one-line human explanation of the score."""
+        c = self.components
+        parts = [f"{key[:-5]} #{int(c[key])}" for key in c if key.endswith("_rank")]
         return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
 
 

@@ -4,9 +4,13 @@ Each question comes with its own haystack of chat sessions. Following upstream
 (``src/retrieval/run_retrieval.py`` and ``eval_utils.py``) and the dataset README:
 
 - The corpus is the user turns; a turn's id is ``<session_id>_<turn index, 1-based over all
-  turns>``. Engram and the turn baselines rank turns; a turn counts for its session (the id
-  with the last ``_n`` stripped), and k is widened until the top turns cover k distinct
-  sessions (``metrics.turn2session_scores``).
+  turns>``. The turn baselines (and ``engram_turns``: Engram's event recall) rank turns; a
+  turn counts for its session (the id with the last ``_n`` stripped), and k is widened until
+  the top turns cover k distinct sessions (``metrics.turn2session_scores``).
+- Engram's headline ranks sessions directly: ``Memory.recall_episodes`` ranks episodes
+  (sessions, or parts of one where segmentation cut it; never two sessions together) and
+  each counts for its session, first occurrence first (``metrics.session_scores``, as the
+  BM25-over-sessions baseline).
 - Gold = ``answer_session_ids`` minus sessions none of whose user turns has ``has_answer``
   (upstream renames those ``noans_…``, which drops them).
 - Abstention questions (``_abs``) are skipped, and so are questions left with no gold
@@ -219,17 +223,26 @@ def _engram_scores(
     embedder: Embedder,
     workdir: Path,
     options: Mapping[str, Any] | None,
-) -> dict[str, float]:
-    """Ingest the haystack into a fresh store, recall, and score the ranked turns."""
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Ingest the haystack into a fresh store, then score Engram's session ranking two ways:
+    from ``recall_episodes`` (episodes → their sessions) and from ``recall`` (turns → sessions)."""
     store = workdir / question.question_id
     shutil.rmtree(store, ignore_errors=True)  # a fresh memory per question, every run
     memory = Memory(store, embedder=embedder, **(options or {}))
     try:
         memory.remember_many(items, namespace=question.question_id)
-        hits = memory.recall(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=question.asked_at)
+        at = question.asked_at
+        hits = memory.recall(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=at)
+        episodes = memory.recall_episodes(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=at)
+        sessions = [memory.get(hit.episode.first_event_id).session for hit in episodes]
     finally:
         memory.close()
-    return _turn_scores(question, [item["metadata"] for item in items], [hit.event.metadata for hit in hits])
+    gold = question.gold_sessions
+    ranking = [str(s) for s in dict.fromkeys(sessions)]
+    n_relevant = sum(1 for s in question.sessions if s.session_id in gold)
+    by_episode = _flatten({k: metrics.session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+    by_turn = _turn_scores(question, [item["metadata"] for item in items], [hit.event.metadata for hit in hits])
+    return by_episode, by_turn
 
 
 def _summarise(rows: list[tuple[str, dict[str, float]]]) -> dict[str, Any]:
@@ -271,14 +284,21 @@ def run(
     all_questions = load(path)
     questions = [q for q in all_questions if scorable(q)][:limit]
     engram_rows: list[tuple[str, dict[str, float]]] = []
-    baseline_rows: dict[str, list[tuple[str, dict[str, float]]]] = {"bm25": [], "bm25_sessions": [], "dense": []}
+    baseline_rows: dict[str, list[tuple[str, dict[str, float]]]] = {
+        "engram_turns": [],
+        "bm25": [],
+        "bm25_sessions": [],
+        "dense": [],
+    }
     engram_seconds = 0.0
     for question in tqdm(questions, desc="longmemeval", unit="q", disable=not progress):
         items = events_of(question)
         for name, scores in _baseline_scores(question, items, cached).items():
             baseline_rows[name].append((question.question_type, scores))
         tick = time.perf_counter()
-        engram_rows.append((question.question_type, _engram_scores(question, items, cached, workdir, options)))
+        by_episode, by_turn = _engram_scores(question, items, cached, workdir, options)
+        engram_rows.append((question.question_type, by_episode))
+        baseline_rows["engram_turns"].append((question.question_type, by_turn))
         engram_seconds += time.perf_counter() - tick
     res = report.results(
         benchmark=BENCHMARK,

@@ -15,10 +15,10 @@ import numpy as np
 from engram.cognition.context import pack
 from engram.cognition.episodes import EpisodeTracker, catch_up
 from engram.cognition.order import Order, Position, word_offset
-from engram.cognition.recall import RecallConfig, rank
+from engram.cognition.recall import RecallConfig, rank, rank_episodes
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
-from engram.core.records import Context, Episode, Event, Hit, new_id, utcnow
+from engram.core.records import Context, Episode, EpisodeHit, Event, Hit, new_id, utcnow
 from engram.errors import InvalidInput, NotFound
 from engram.index.namespace import NamespaceIndex
 from engram.index.vector import VectorIndex
@@ -178,6 +178,35 @@ class Memory:
         fused = self._ranked(query, namespace, k, where, at)
         events = self.store.events([seq for seq, _, _ in fused])
         return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
+
+    def recall_episodes(
+        self,
+        query: str,
+        *,
+        namespace: str = "default",
+        k: int = 5,
+        at: datetime | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[EpisodeHit]:
+        """The ``k`` episodes most relevant to ``query`` ("which conversations were about this?").
+
+        Episodes are ranked by their best event in ``recall``, by their centroid and by BM25
+        over each episode as one document, fused by reciprocal rank. ``since``/``until``
+        keep episodes with an event in that event-time window.
+        """
+        query = validate.text(query, "query")
+        namespace = validate.namespace(namespace)
+        k = validate.top_k(k)
+        at = utcnow() if at is None else validate.moment(at, "at")
+        where = Filter(
+            since=None if since is None else validate.moment(since, "since"),
+            until=None if until is None else validate.moment(until, "until"),
+        )
+        index = self._index(namespace)
+        allow = None if where.empty else _mask(where, index.vectors)
+        ranked = rank_episodes(index, query, self._embed_one, k, allow=allow, at=at, config=self.recall_config)
+        return [EpisodeHit(index.episodes[e].episode, score, parts) for e, score, parts in ranked]
 
     def _ranked(
         self,

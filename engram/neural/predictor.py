@@ -104,7 +104,7 @@ def update(
         raise ValueError(f"lr must be non-negative, got {lr}")
     x = _check_vector(state, x)
     key = context_key(state, context_decay=context_decay)
-    weights = np.float32(1.0 - decay) * state.weights
+    weights: np.ndarray = np.float32(1.0 - decay) * state.weights
     if np.any(key):
         error = x - key - state.weights @ key  # residual target: what the context did not predict
         weights = weights + np.float32(lr) * np.outer(error, key)  # key is unit, so no extra normalisation
