@@ -198,3 +198,14 @@ def test_a_question_about_several_memories_spreads_over_episodes() -> None:
     assert all("trip" in h.episode.gist for h in trips)
     window = mem.recall_episodes("Which trip did I take last month?", namespace="n", k=1, at=AT)
     assert "mountains" in window[0].episode.gist  # 30 days back: inside "last month" (April)
+
+
+def test_the_first_time_and_most_recently_prefer_earlier_and_later_hits() -> None:
+    mem = _memory()
+    for days_back in (40, 20, 5):
+        when = AT - days_back * DAY
+        mem.remember("I went to the climbing gym with Sam", namespace="n", session=f"{when:%F}", occurred_at=when)
+    first = mem.recall("When did I go to the climbing gym with Sam for the first time?", namespace="n", at=AT, k=1)
+    last = mem.recall("When did I most recently go to the climbing gym with Sam?", namespace="n", at=AT, k=1)
+    assert first[0].event.occurred_at == AT - 40 * DAY and "order" in first[0].components
+    assert last[0].event.occurred_at == AT - 5 * DAY

@@ -29,6 +29,7 @@ import numpy as np
 
 __all__ = [
     "anchor_in_time",
+    "prefer_order",
     "asks_many",
     "asks_when",
     "favour_participants",
@@ -79,6 +80,32 @@ _ASKS_MANY = re.compile(
 def asks_many(query: str) -> bool:
     """Whether ``query`` needs several memories at once: a count, a total, an order, a comparison."""
     return _ASKS_MANY.search(query) is not None
+
+
+ORDER_SEEDS = 10
+ORDER_BOOST = 0.2  # measured neutral on the dev sets: LoCoMo recall@10 0.739 at 0, 0.2 and 0.5;
+# LongMemEval sessions by episode 0.928 / 0.928 / 0.933, by turn 0.904 / 0.899 / 0.899
+
+
+def prefer_order(
+    fused: Fused, occurred: np.ndarray, order: str, *, seeds: int = ORDER_SEEDS, boost: float = ORDER_BOOST
+) -> Fused:
+    """ "The first time …" / "most recently …": among the top ``seeds`` hits, raise the earlier
+    (``order="first"``) or later (``"last"``) ones, by up to ``1 + boost`` for the extreme one.
+
+    ``occurred[i]`` is the event time of ``fused[i]`` (only the first ``seeds`` are read).
+    """
+    head = fused[:seeds]
+    if len(head) < 2:
+        return fused
+    times = np.asarray(occurred[: len(head)], dtype=np.float64)
+    ranks = np.argsort(np.argsort(times if order == "first" else -times, kind="stable"), kind="stable")
+    scale = 1.0 + boost * (1.0 - ranks / (len(head) - 1))
+    out = [
+        (seq, score * float(f), {**parts, "order": float(f)})
+        for (seq, score, parts), f in zip(head, scale, strict=True)
+    ]
+    return sorted(out, key=lambda item: (-item[1], item[0])) + fused[seeds:]
 
 
 def has_time_reference(text: str) -> bool:

@@ -11,7 +11,8 @@
 2. Reciprocal-rank fusion (``retrieval.fuse``).
 3. Episodes (HCAM): episode evidence from centroids and episode-level BM25 (``hierarchy``).
 4. Temporal contiguity: neighbours of the top hits, forward before backward (``contiguity``).
-5. When-anchoring: for "when …?" queries, the dated neighbours of top hits (``cues``).
+5. When-anchoring: for "when …?" queries, the dated neighbours of top hits; for "the first
+   time …" / "most recently …", the earlier / later of the top hits are raised (``cues``).
 6. Participants: a query naming one participant favours what that participant said (``cues``).
 
 Every stage can be switched off with ``RecallConfig`` for ablation.
@@ -32,7 +33,15 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from engram.cognition.contiguity import add_neighbours
-from engram.cognition.cues import anchor_in_time, asks_many, asks_when, favour_participants, named_participants
+from engram.cognition.cues import (
+    ORDER_SEEDS,
+    anchor_in_time,
+    asks_many,
+    asks_when,
+    favour_participants,
+    named_participants,
+    prefer_order,
+)
 from engram.cognition.hierarchy import REPRESENTATIVES, add_episode_evidence, episode_evidence
 from engram.cognition.retrieval import fuse
 from engram.cognition.timecues import TimeCue, parse_time_cue, strip_time_cue
@@ -94,6 +103,9 @@ def rank(
         fused = add_neighbours(fused, index.seqs, index.sessions)
     if config.time_cues and (cue.asks_when or asks_when(query)):
         fused = anchor_in_time(fused, index.seqs, index.sessions, index.dated)
+    if config.time_cues and cue.order:
+        occurred = index.vectors.occurred[index.rows_of([seq for seq, _, _ in fused[:ORDER_SEEDS]])]
+        fused = prefer_order(fused, occurred, cue.order)
     if config.participants:
         fused = _with_participants(index, fused, query)
     return fused[:k]
