@@ -11,7 +11,7 @@ import pytest
 from engram import HashEmbedder, Memory
 from engram.cognition.episodes import MAX_EPISODE_EVENTS
 from engram.core.records import Event, new_id
-from engram.errors import InvalidInput
+from engram.errors import InvalidInput, NotFound
 
 T0 = datetime(2023, 5, 1, 9, 0, tzinfo=timezone.utc)
 TOPICS = [
@@ -163,3 +163,13 @@ def test_timeline_rejects_bad_bounds(mem: Memory) -> None:
         mem.timeline("n", since=datetime(2023, 1, 1))  # naive
     with pytest.raises(InvalidInput, match="namespace"):
         mem.timeline("no spaces allowed")
+
+
+def test_episode_events_lists_an_episodes_events_in_order(mem: Memory) -> None:
+    for session, texts in (("a", ["one", "two"]), ("b", ["three", "four", "five"])):
+        mem.remember_many([{"text": t, "session": session, "occurred_at": T0} for t in texts], namespace="n")
+    first, second = mem.timeline("n")
+    assert [e.text for e in mem.episode_events(second)] == ["three", "four", "five"]
+    assert [e.text for e in mem.episode_events(first.id, namespace="n")] == ["one", "two"]
+    with pytest.raises(NotFound):
+        mem.episode_events("ep-nope", namespace="n")

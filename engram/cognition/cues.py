@@ -30,7 +30,6 @@ import numpy as np
 __all__ = [
     "anchor_in_time",
     "prefer_order",
-    "asks_many",
     "asks_when",
     "favour_participants",
     "has_time_reference",
@@ -67,19 +66,6 @@ _ASKS_WHEN = re.compile(
     r"\bwhen\b|\bhow long\b|\bwhat (?:year|month|date|day|time)\b|\bhow many (?:days|weeks|months|years) ago\b",
     re.IGNORECASE,
 )
-
-
-_ASKS_MANY = re.compile(
-    r"\bhow many\b(?! (?:days|weeks|months|years|hours|minutes) ago\b)|\bhow much\b.*\b(?:total|altogether|combined)\b"
-    r"|\bin total\b|\btotal\b|\bcombined\b|\bthe order of\b|\bfrom (?:the )?earliest to\b|\bhow often\b"
-    r"|\b(?:which|what) (?:\w+ )?(?:happened|came|did i \w+) first\b|\bbetween the\b.*\band the\b",
-    re.IGNORECASE,
-)
-
-
-def asks_many(query: str) -> bool:
-    """Whether ``query`` needs several memories at once: a count, a total, an order, a comparison."""
-    return _ASKS_MANY.search(query) is not None
 
 
 ORDER_SEEDS = 10

@@ -7,8 +7,7 @@
 - ``episodes``: no hierarchical (episode-level) evidence in recall;
 - ``contiguity``: no temporal neighbours of hits;
 - ``time_cues``: no time windows, relations or when-anchoring from the query;
-- ``participants``: no preference for the participant a query names;
-- ``breadth``: no spreading of episodes for queries that need several memories at once.
+- ``participants``: no preference for the participant a query names.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from engram.perception.segmentation import SegmentationConfig
 
 __all__ = ["MECHANISMS", "memory_options", "run", "markdown"]
 
-MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "breadth")
+MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants")
 
 
 def memory_options(without: Collection[str]) -> dict[str, Any]:

@@ -286,10 +286,12 @@ def run(
         progress: show a progress bar while ingesting.
     """
     from engram import Memory
+    from engram.perception.segmentation import discourse_prototypes
 
     sizes = sorted(set(int(s) for s in sizes))
     workdir = Path(workdir)
     recorder = _RecordingEmbedder(embedder)
+    discourse_prototypes(recorder)  # the segmenter's 60 prototype lines, embedded once, before timing
     baseline = _Baseline(workdir / "baseline", embedder.dim)
     store_dir = workdir / "engram"
     questions = synthetic_queries(queries)

@@ -332,6 +332,20 @@ class Memory:
         rows = self.store.episodes(namespace, since=flt.since, until=flt.until)
         return [row.episode for row in sorted(rows, key=lambda r: (r.episode.started_at, r.first_seq))]
 
+    def episode_events(self, episode: Episode | str, *, namespace: str | None = None) -> list[Event]:
+        """The events of an episode (an ``Episode`` or its id), in stream order.
+
+        Raises:
+            NotFound: no such episode in the namespace.
+        """
+        episode_id = episode.id if isinstance(episode, Episode) else validate.text(episode, "episode")
+        space = validate.namespace(namespace or (episode.namespace if isinstance(episode, Episode) else "default"))
+        index = self._index(space)
+        for position, row in enumerate(index.episodes):
+            if row.episode.id == episode_id:
+                return self.store.events(index.seqs[index.episode_rows(position)].tolist())
+        raise NotFound(f"no episode {episode_id!r} in namespace {space!r}")
+
     def get(self, event_id: str) -> Event:
         """One event by id (``NotFound`` if absent)."""
         return self.store.get(event_id)
