@@ -276,7 +276,8 @@ def test_bench_speed_writes_reports(capsys: pytest.CaptureFixture[str], tmp_path
 def test_demo_answers_questions(capsys: pytest.CaptureFixture[str], home: str) -> None:
     code, out, _ = run(capsys, "--home", home, "demo", "--top", "2")
     assert code == 0
-    assert out.count("\nQ: ") == 5 and "context(" in out and "score" in out
+    assert out.count("\nQ: ") == 6 and "context(" in out and "score" in out
+    assert "timeline()" in out and out.count("(session)") == 3  # four sessions: the first, then three cuts
     assert stats(capsys, home)["namespaces"]["demo"] >= 40
     code, out, _ = run(capsys, "--home", home, "demo")  # a second run reuses the stored conversation
     assert code == 0 and "already in" in out

@@ -100,11 +100,22 @@ class Hit:
     components: Mapping[str, float] = field(default_factory=dict)
 
     def why(self) -> str:
-        """A one-line human explanation of the score."""
+        """A one-line human explanation of the score: each retriever's rank and raw score, then
+        what the later stages added (episode evidence, neighbours, time and speaker cues)."""
         c = self.components
         parts = [f"{key[:-5]} #{int(c[key])} ({c[key[:-5]]:.3f})" for key in c if key.endswith("_rank")]
+        if c.get("episode"):
+            parts.append(f"its episode +{c['episode']:.3f}")
         if "contiguity" in c:
             parts.append("next to a hit" if c["contiguity"] > 0 else "just before a hit")
+        if "dates" in c:
+            parts.append("dates a hit")
+        if "dated" in c:
+            parts.append("mentions a time")
+        if "order" in c:
+            parts.append(f"earlier/later first ×{c['order']:.2f}")
+        if "participant" in c:
+            parts.append("speaker named in the query")
         return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
 
 

@@ -1,4 +1,4 @@
-"""``engram demo``: remember a bundled sample conversation, then answer a few questions."""
+"""``engram demo``: remember a bundled sample conversation, answer a few questions, show its episodes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ QUESTIONS = (
     "Which cities did Jonas visit in Japan?",
     "What job did Jonas get at the solar company?",
     "When is Jonas running his marathon?",
+    "What did Jonas tell Maya in October 2024?",
 )
 CONTEXT_QUESTION = "What happened to Jonas's cat Miso?"
 CONTEXT_BUDGET = 200
@@ -59,6 +60,10 @@ def _tour(args: argparse.Namespace, home: str) -> int:
             print(f"\nQ: {question}")
             for rank, hit in enumerate(mem.recall(question, namespace=NAMESPACE, k=args.top), 1):
                 print(format_hit(rank, hit))
+        print("\ntimeline(): the conversation as episodes, in time order")
+        for episode in mem.timeline(NAMESPACE):
+            size = f"{episode.event_count:>2} events ({episode.boundary})"
+            print(f"  {episode.started_at:%Y-%m-%d}  {size}  {episode.gist[:90]}")
         block = mem.context(CONTEXT_QUESTION, namespace=NAMESPACE, budget_tokens=CONTEXT_BUDGET)
         print(
             f"\ncontext({CONTEXT_QUESTION!r}, budget_tokens={CONTEXT_BUDGET}) -> {block.tokens} tokens, "
