@@ -40,8 +40,8 @@ def episode_evidence(dense: Sequence[int], lexical: Sequence[int], m: int, *, rr
     """Per-episode evidence [m]: Σ 1 / (rrf_k + rank) over the two episode rankings (positions, best first)."""
     bonus = np.zeros(m, dtype=np.float64)
     for ranking in (dense, lexical):
-        for rank, position in enumerate(ranking, start=1):
-            bonus[position] += 1.0 / (rrf_k + rank)
+        positions = np.asarray(ranking, dtype=np.int64)
+        np.add.at(bonus, positions, 1.0 / (rrf_k + np.arange(1, len(positions) + 1)))
     return bonus
 
 
