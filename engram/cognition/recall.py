@@ -46,10 +46,12 @@ from engram.cognition.retrieval import fuse
 from engram.cognition.timecues import TimeCue, parse_time_cue, strip_time_cue
 from engram.index.lexical import query_terms
 from engram.index.namespace import NamespaceIndex
+from engram.index.vector import exact_search_scores
 
 __all__ = ["CANDIDATES", "RecallConfig", "rank", "rank_episodes"]
 
 CANDIDATES = 100  # candidates drawn from each retriever before fusion (at least k)
+EPISODE_DEPTH = 100  # episodes ranked per ranking; beyond it reciprocal-rank evidence is negligible
 WEIGHTS = {"dense": 1.0, "lexical": 1.0, "dense_window": 1.0, "lexical_window": 1.0}
 OUTSIDE_WINDOW = (
     0.5  # LongMemEval_S dev recall_all@5 (temporal) at 0.3 / 0.5 / 1: 0.913 (0.937) / 0.928 (0.937) / 0.928 (0.905)
@@ -149,8 +151,8 @@ def _with_episodes(
 ) -> Fused:
     """Stage 3: add each candidate's episode evidence; represent the top episodes."""
     m = len(index.episodes)
-    dense = np.argsort(-(index.centroids @ qvec), kind="stable").tolist()
-    lexical = [g for g, _ in index.lexical.search_groups(terms, index.episode_of_row, m)]
+    dense = [e for e, _ in _top_episodes(index.centroids @ qvec, EPISODE_DEPTH)]
+    lexical = [g for g, _ in index.lexical.search_groups(terms, index.episode_of_row, EPISODE_DEPTH)]
     bonus = episode_evidence(dense, lexical, m)
     representatives = []
     for episode in np.argsort(-bonus, kind="stable")[:REPRESENTATIVES].tolist():
@@ -198,8 +200,8 @@ def rank_episodes(
     terms = query_terms(query)
     rankings = {
         "events": [(e, 0.0) for e in dict.fromkeys(e for e in by_event if e >= 0)],
-        "dense": [(int(e), float(s)) for e, s in _ordered(index.centroids @ qvec)],
-        "lexical": index.lexical.search_groups(terms, index.episode_of_row, m),
+        "dense": _top_episodes(index.centroids @ qvec, max(k, EPISODE_DEPTH)),
+        "lexical": index.lexical.search_groups(terms, index.episode_of_row, max(k, EPISODE_DEPTH)),
     }
     if allow is not None:
         present = set(index.episode_of_row[allow[: len(index)]].tolist())
@@ -216,6 +218,6 @@ def rank_episodes(
     return fused[:k]
 
 
-def _ordered(scores: np.ndarray) -> list[tuple[int, float]]:
-    order = np.argsort(-scores, kind="stable")
-    return [(int(i), float(scores[i])) for i in order]
+def _top_episodes(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    top, values = exact_search_scores(scores, k)
+    return [(int(e), float(v)) for e, v in zip(top, values, strict=True)]

@@ -18,14 +18,20 @@ import numpy as np
 from engram.config import ANN_THRESHOLD
 from engram.stores.base import VectorBatch
 
-__all__ = ["VectorIndex", "exact_search"]
+__all__ = ["VectorIndex", "exact_search", "exact_search_scores"]
 
 
 def exact_search(matrix: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row positions and cosine scores of the ``k`` rows most similar to ``query``, best first."""
     if len(matrix) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    scores = matrix @ query
+    return exact_search_scores(matrix @ query, k)
+
+
+def exact_search_scores(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and values of the ``k`` highest ``scores``, best first (ties by position)."""
+    if len(scores) == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     k = min(k, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.lexsort((top, -scores[top]))]  # by score, ties by position: deterministic
@@ -147,9 +153,15 @@ class VectorIndex:
     def search(self, query: np.ndarray, k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (seq, cosine), optionally only among rows where ``allow`` is true."""
         if allow is not None:
-            positions = np.flatnonzero(allow[: self._size])
-            top, scores = exact_search(self.matrix[positions], query, k)
-            top = positions[top]
+            allow = allow[: self._size]
+            positions = np.flatnonzero(allow)
+            if len(positions) > self._size // 8:  # most rows allowed: score them all, mask the rest
+                scores_all = self.matrix @ query
+                scores_all[~allow] = -np.inf
+                top, scores = exact_search_scores(scores_all, min(k, len(positions)))
+            else:  # few rows: gather them (copies len(positions) vectors)
+                top, scores = exact_search(self.matrix[positions], query, k)
+                top = positions[top]
         elif self._ann is not None and k < self._size:
             top, scores = self._search_ann(query, k)
         else:
