@@ -14,7 +14,7 @@ Both steps take and return a fused ranking, ``[(seq, score, components)]`` best 
   that dates it, which is often not the one that best matches its words: "When did Maria
   adopt Shadow?" matches "Her name is Shadow! She's full of energy…" while the date is in
   the turn before, "I just adopted this cute pup from a shelter last week". So for such
-  queries the events within ``ANCHOR_REACH`` of a top hit, in its session, that carry a time
+  queries the events within ``ANCHOR_REACH`` of a top hit, in its episode, that carry a time
   reference are lifted to just below the hit (``ANCHOR_SHARE`` × its score, less
   ``ANCHOR_DECAY`` per step of distance), and hits that carry one themselves are raised by
   ``ANCHOR_SELF``. LoCoMo dev temporal recall@10 0.774 → 0.829 (overall 0.670 → 0.681).
@@ -124,7 +124,7 @@ def favour_participants(
 def anchor_in_time(
     fused: Fused,
     seqs: np.ndarray,
-    sessions: Sequence[str | None],
+    groups: Sequence[object],
     dated: np.ndarray,
     *,
     seeds: int = ANCHOR_SEEDS,
@@ -132,7 +132,7 @@ def anchor_in_time(
 ) -> Fused:
     """Lift the dated neighbours of the top ``seeds`` hits (see the module docstring).
 
-    ``seqs`` (ascending), ``sessions`` and ``dated`` (bool: carries a time reference) describe
+    ``seqs`` (ascending), ``groups`` (episode labels) and ``dated`` (bool: carries a time reference) describe
     the namespace's index rows.
     """
     scores = {seq: (score, parts) for seq, score, parts in fused}
@@ -143,7 +143,7 @@ def anchor_in_time(
             scores[seq] = (max(own, score * ANCHOR_SELF), {**own_parts, "dated": 1.0})
         for offset in (o for o in range(-reach, reach + 1) if o):
             other = row + offset
-            if not 0 <= other < len(seqs) or sessions[other] != sessions[row] or not dated[other]:
+            if not 0 <= other < len(seqs) or groups[other] != groups[row] or not dated[other]:
                 continue
             lifted = score * ANCHOR_SHARE * ANCHOR_DECAY ** (abs(offset) - 1)
             neighbour = int(seqs[other])

@@ -98,10 +98,11 @@ def rank(
     fused = fuse(rankings, WEIGHTS)
     if config.episodes and len(index.episodes) > 1:
         fused = _with_episodes(index, fused, qvec, terms, allow)
+    episodes = index.episode_of_row.tolist()  # neighbours are events of the same episode
     if config.contiguity:
-        fused = add_neighbours(fused, index.seqs, index.sessions)
+        fused = add_neighbours(fused, index.seqs, episodes)
     if config.time_cues and (cue.asks_when or asks_when(query)):
-        fused = anchor_in_time(fused, index.seqs, index.sessions, index.dated)
+        fused = anchor_in_time(fused, index.seqs, episodes, index.dated)
     if config.time_cues and cue.order:
         occurred = index.vectors.occurred[index.rows_of([seq for seq, _, _ in fused[:ORDER_SEEDS]])]
         fused = prefer_order(fused, occurred, cue.order)
