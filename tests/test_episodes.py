@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engram import HashEmbedder, Memory
 from engram.cognition.episodes import MAX_EPISODE_EVENTS
@@ -173,3 +175,27 @@ def test_episode_events_lists_an_episodes_events_in_order(mem: Memory) -> None:
     assert [e.text for e in mem.episode_events(first.id, namespace="n")] == ["one", "two"]
     with pytest.raises(NotFound):
         mem.episode_events("ep-nope", namespace="n")
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=6))
+def test_any_chunking_gives_the_episodes_of_one_shot_ingest(cuts: list[int]) -> None:
+    """Shortcut = slow path: feeding a stream in arbitrary chunks gives the same episodes and surprise."""
+    texts = _topic_stream(per_topic=14, seed=11)
+    items = _items(texts, occurred_at=T0)
+    embedder = HashEmbedder(dim=128)
+    whole = Memory(":memory:", embedder=embedder)
+    whole.remember_many(items, namespace="n")
+    pieces = Memory(":memory:", embedder=embedder)
+    start = 0
+    for size in [*cuts, len(items)]:
+        if start < len(items):
+            pieces.remember_many(items[start : start + size], namespace="n")
+        start += size
+
+    def shape(mem: Memory) -> list[tuple[int, str, bool]]:
+        return [(e.event_count, e.boundary, e.closed) for e in mem.timeline("n")]
+
+    assert shape(pieces) == shape(whole)
+    surprise = [e.surprise for e in pieces.store.events(list(range(1, len(items) + 1)))]
+    assert surprise == pytest.approx([e.surprise for e in whole.store.events(list(range(1, len(items) + 1)))])
