@@ -24,7 +24,7 @@ SEEDS = 10  # top hits whose neighbours are considered
 def add_neighbours(
     fused: list[tuple[int, float, dict[str, float]]],
     seqs: np.ndarray,
-    groups: Sequence[object],
+    groups: Sequence[object] | np.ndarray,
     *,
     seeds: int = SEEDS,
     forward: float = FORWARD,

@@ -124,7 +124,7 @@ def favour_participants(
 def anchor_in_time(
     fused: Fused,
     seqs: np.ndarray,
-    groups: Sequence[object],
+    groups: Sequence[object] | np.ndarray,
     dated: np.ndarray,
     *,
     seeds: int = ANCHOR_SEEDS,
