@@ -195,10 +195,18 @@ def rank_episodes(
     m = len(index.episodes)
     if not m:
         return []
-    events = rank(index, query, embed, max(config.candidates, k), allow=allow, at=at, config=config)
+    vectors: dict[str, np.ndarray] = {}
+
+    def embed_once(text: str) -> np.ndarray:
+        if text not in vectors:
+            vectors[text] = embed(text)
+        return vectors[text]
+
+    events = rank(index, query, embed_once, max(config.candidates, k), allow=allow, at=at, config=config)
     by_event = index.episode_of_row[index.rows_of([seq for seq, _, _ in events])].tolist()
-    qvec = embed(query)
-    terms = query_terms(query)
+    qvec = embed_once(query)
+    cue = parse_time_cue(query, at) if config.time_cues else TimeCue()
+    terms = query_terms(strip_time_cue(query, cue) if cue.spans else query) or query_terms(query)
     rankings = {
         "events": [(e, 0.0) for e in dict.fromkeys(e for e in by_event if e >= 0)],
         "dense": _top_episodes(index.centroids @ qvec, max(k, EPISODE_DEPTH)),
@@ -208,8 +216,9 @@ def rank_episodes(
         present = set(index.episode_of_row[allow[: len(index)]].tolist())
         rankings = {name: [(e, s) for e, s in ranked if e in present] for name, ranked in rankings.items()}
     fused = fuse(rankings, {"events": 1.0, "dense": 1.0, "lexical": 1.0})
-    cue = parse_time_cue(query, at) if config.time_cues else TimeCue()
-    window = _window(index, TimeCue(since=cue.since, until=cue.until), embed, at, config) if config.time_cues else None
+    window = (
+        _window(index, TimeCue(since=cue.since, until=cue.until), embed_once, at, config) if config.time_cues else None
+    )
     if window is not None:
         inside = set(index.episode_of_row[_window_mask(index, window, allow)].tolist())
         fused = [
