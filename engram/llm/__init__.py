@@ -1,0 +1,1 @@
+"""Optional LLM support: an OpenAI-compatible client (``client.py``); extractors build on it."""
