@@ -59,6 +59,11 @@ def moment(value: Any, what: str) -> datetime:
     return value
 
 
+def optional_moment(value: Any, what: str) -> datetime | None:
+    """``None`` or a timezone-aware datetime (see ``moment``)."""
+    return None if value is None else moment(value, what)
+
+
 def metadata(value: Any) -> dict[str, Any]:
     if value is None:
         return {}

@@ -170,10 +170,10 @@ class Memory:
         at = utcnow() if at is None else validate.moment(at, "at")
         where = Filter(
             session=validate.label(session, "session"),
-            since=None if since is None else validate.moment(since, "since"),
-            until=None if until is None else validate.moment(until, "until"),
-            recorded_since=None if recorded_since is None else validate.moment(recorded_since, "recorded_since"),
-            recorded_until=None if recorded_until is None else validate.moment(recorded_until, "recorded_until"),
+            since=validate.optional_moment(since, "since"),
+            until=validate.optional_moment(until, "until"),
+            recorded_since=validate.optional_moment(recorded_since, "recorded_since"),
+            recorded_until=validate.optional_moment(recorded_until, "recorded_until"),
         )
         fused = self._ranked(query, namespace, k, where, at)
         events = self.store.events([seq for seq, _, _ in fused])
@@ -199,10 +199,7 @@ class Memory:
         namespace = validate.namespace(namespace)
         k = validate.top_k(k)
         at = utcnow() if at is None else validate.moment(at, "at")
-        where = Filter(
-            since=None if since is None else validate.moment(since, "since"),
-            until=None if until is None else validate.moment(until, "until"),
-        )
+        where = Filter(since=validate.optional_moment(since, "since"), until=validate.optional_moment(until, "until"))
         index = self._index(namespace)
         allow = None if where.empty else _mask(where, index.vectors)
         ranked = rank_episodes(index, query, self._embed_one, k, allow=allow, at=at, config=self.recall_config)
@@ -324,12 +321,9 @@ class Memory:
         episode is open (``closed=False``) while events keep arriving.
         """
         namespace = validate.namespace(namespace)
-        flt = Filter(
-            since=None if since is None else validate.moment(since, "since"),
-            until=None if until is None else validate.moment(until, "until"),
-        )
+        since, until = validate.optional_moment(since, "since"), validate.optional_moment(until, "until")
         self._segment(namespace)
-        rows = self.store.episodes(namespace, since=flt.since, until=flt.until)
+        rows = self.store.episodes(namespace, since=since, until=until)
         return [row.episode for row in sorted(rows, key=lambda r: (r.episode.started_at, r.first_seq))]
 
     def episode_events(self, episode: Episode | str, *, namespace: str | None = None) -> list[Event]:
