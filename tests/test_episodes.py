@@ -199,3 +199,15 @@ def test_any_chunking_gives_the_episodes_of_one_shot_ingest(cuts: list[int]) -> 
     assert shape(pieces) == shape(whole)
     surprise = [e.surprise for e in pieces.store.events(list(range(1, len(items) + 1)))]
     assert surprise == pytest.approx([e.surprise for e in whole.store.events(list(range(1, len(items) + 1)))])
+
+
+def test_ingest_time_alone_is_not_clock_evidence() -> None:
+    """A batch stored without event times shares one instant; segmentation must treat it as untimed."""
+    texts = _topic_stream(per_topic=15, seed=2) + ["filler words"] * 20
+    untimed = Memory(":memory:", embedder=HashEmbedder(dim=256))
+    untimed.remember_many(_items(texts), namespace="n")
+    cut_untimed = [e.boundary for e in untimed.timeline("n")].count("surprise")
+    timed = Memory(":memory:", embedder=HashEmbedder(dim=256))
+    timed.remember_many(_items(texts, occurred_at=T0), namespace="n")  # a clock that says "no pause"
+    cut_timed = [e.boundary for e in timed.timeline("n")].count("surprise")
+    assert cut_untimed >= 1 and cut_untimed >= cut_timed

@@ -99,6 +99,22 @@ def _score(streams: list[Any], embedder: Embedder, config: SegmentationConfig) -
     }
 
 
+def _score_memory(streams: list[Any], embedder: Embedder) -> dict[str, Any]:
+    """The same streams through ``Memory.remember_many`` (one batch each, no sessions, no times)
+    and ``Memory.timeline``: segmentation as a user gets it, state, catch-up and all."""
+    from engram import Memory
+
+    totals = np.zeros(3, dtype=int)
+    for _name, texts, starts, _times in streams:
+        memory = Memory(":memory:", embedder=embedder)
+        events = memory.remember_many([{"text": text} for text in texts], namespace="stream")
+        position = {event.id: i for i, event in enumerate(events)}
+        predicted = [position[e.first_event_id] for e in memory.timeline("stream")][1:]
+        totals += boundary_scores(predicted, starts[1:])
+        memory.close()
+    return {**_prf(*totals.tolist()), "streams": len(streams), "gold_boundaries": int(totals[2])}
+
+
 def run(
     locomo_path: str | Path,
     msc_path: str | Path | None = None,
@@ -140,6 +156,7 @@ def benchmark(
         "tolerance": TOLERANCE,
         "locomo": plain["locomo"],
         "locomo_timestamps": timed["locomo"],
+        "locomo_memory": _score_memory(_locomo_streams(Path(locomo_path), False), embedder),
     }
     if "msc" in plain:
         results["msc"] = {**plain["msc"], "limit": msc_limit}
@@ -149,6 +166,7 @@ def benchmark(
 _ROWS = (
     ("locomo", "LoCoMo, no timestamps"),
     ("locomo_timestamps", "LoCoMo, with timestamps"),
+    ("locomo_memory", "LoCoMo, no timestamps, through Memory.remember_many and timeline"),
     ("msc", "MSC, no timestamps"),
 )
 
