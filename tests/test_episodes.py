@@ -211,3 +211,31 @@ def test_ingest_time_alone_is_not_clock_evidence() -> None:
     timed.remember_many(_items(texts, occurred_at=T0), namespace="n")  # a clock that says "no pause"
     cut_timed = [e.boundary for e in timed.timeline("n")].count("surprise")
     assert cut_untimed >= 1 and cut_untimed >= cut_timed
+
+
+def test_resuming_from_an_older_saved_state_replays_to_the_same_episodes(tmp_path: Path) -> None:
+    """The segmenter state is saved every STATE_EVERY events; a new process replays the rest."""
+    from engram.cognition.episodes import STATE_EVERY
+
+    texts = _topic_stream(per_topic=14, seed=7)
+    assert len(texts) > 20 + 10 and 10 < STATE_EVERY
+    embedder = HashEmbedder(dim=256)
+    one = Memory(tmp_path / "one", embedder=embedder)
+    one.remember_many(_items(texts, occurred_at=T0), namespace="n")
+    expected = [(e.event_count, e.boundary, e.closed) for e in one.timeline("n")]
+    expected_surprise = [e.surprise for e in one.store.events(list(range(1, len(texts) + 1)))]
+    one.close()
+    first = Memory(tmp_path / "two", embedder=embedder)
+    first.remember_many(_items(texts[:20], occurred_at=T0), namespace="n")  # state saved at event 20
+    for text in texts[20:30]:
+        first.remember(text, namespace="n", occurred_at=T0)  # segmented, state not saved again
+    seen, state = first.store.segmentation_state("n")
+    assert state is not None and seen == first.store.last_seq("n")
+    first.close()
+    second = Memory(tmp_path / "two", embedder=embedder)
+    for text in texts[30:]:
+        second.remember(text, namespace="n", occurred_at=T0)
+    assert [(e.event_count, e.boundary, e.closed) for e in second.timeline("n")] == expected
+    surprise = [e.surprise for e in second.store.events(list(range(1, len(texts) + 1)))]
+    assert surprise == pytest.approx(expected_surprise, abs=1e-9)
+    second.close()

@@ -174,6 +174,18 @@ def test_segmentation_state_saves_only_from_the_state_it_saw(store) -> None:
     assert store.episodes("other") == []
 
 
+def test_segmentation_saves_may_keep_the_previous_state(store) -> None:
+    store.bind_model("m", 8)
+    seqs = store.add([make_event(f"e{i}") for i in range(3)], unit(3))
+    with pytest.raises(StoreError, match="must carry a state"):
+        store.save_segmentation("ns", seen_seq=0, new_seq=seqs[0], state=None, surprise=[], episodes=[])
+    assert store.segmentation_state("ns") == (0, None)
+    assert store.save_segmentation("ns", seen_seq=0, new_seq=seqs[0], state=b"s1", surprise=[], episodes=[])
+    assert store.save_segmentation("ns", seen_seq=seqs[0], new_seq=seqs[2], state=None, surprise=[], episodes=[])
+    assert store.segmentation_state("ns") == (seqs[2], b"s1")
+    assert store.segmentation_state("ns", unless_seen=seqs[2]) == (seqs[2], None)
+
+
 def test_episodes_filter_by_overlap_with_a_time_window(store) -> None:
     store.bind_model("m", 8)
     events = [make_event(f"e{i}", minutes=60 * i) for i in range(4)]

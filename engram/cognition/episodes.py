@@ -38,6 +38,7 @@ GIST_WORDS = 30  # words kept of each quoted event
 _RECENT = 256  # stream positions remembered for mapping starts back to seqs (>> look-ahead)
 _WORD = re.compile(r"\S+")
 _ATTEMPTS = 5
+STATE_EVERY = 64  # events between saves of the segmenter state (0.6 MB); those after it are replayed on resume
 
 
 @dataclass
@@ -56,6 +57,7 @@ class EpisodeTracker:
     last_session: str | None = None
     last_time: float | None = None
     recent: list[tuple[int, int, str]] = field(default_factory=list)  # (position, seq, forced reason)
+    saved_count: int = 0  # ``count`` when the state was last saved (not itself saved)
 
     @classmethod
     def new(cls, embedder: Embedder, config: SegmentationConfig | None = None) -> EpisodeTracker:
@@ -117,7 +119,7 @@ class EpisodeTracker:
         header = json.loads(data[4 : 4 + size])
         segmenter = Segmenter.from_bytes(data[4 + size :], embedder=embedder)
         recent = [(int(p), int(s), str(r)) for p, s, r in header.pop("recent")]
-        return cls(segmenter=segmenter, recent=recent, **header)
+        return cls(segmenter=segmenter, recent=recent, saved_count=int(header["count"]), **header)
 
 
 def episode_rows(
@@ -200,16 +202,18 @@ def catch_up(
     """Segment the events of ``namespace`` that segmentation has not seen yet and save the result.
 
     ``tracker`` is a cached tracker (or None); it is used only if it is exactly where the
-    store's saved state is. ``config`` applies to a namespace segmented for the first time.
+    store's segmentation is. ``config`` applies to a namespace segmented for the first time.
     Another writer may save first: then its state is loaded and the remaining events are fed
-    again (compare-and-swap in ``save_segmentation``).
+    again (compare-and-swap in ``save_segmentation``). The segmenter state itself is saved
+    every ``STATE_EVERY`` events; a tracker resumed from an older state replays the events
+    segmented since (``_resume``), which gives the same state, as chunked feeding does.
 
     Returns the tracker, now at the store's last seq.
     """
     for _ in range(_ATTEMPTS):
         seen, saved = store.segmentation_state(namespace, unless_seen=tracker.seen_seq if tracker else None)
         if tracker is None or tracker.seen_seq != seen:
-            tracker = EpisodeTracker.from_bytes(saved, embedder) if saved else EpisodeTracker.new(embedder, config)
+            tracker = _resume(store, embedder, namespace, saved, seen, config)
         if store.last_seq(namespace) <= seen:
             return tracker
         open_first, open_boundary = tracker.open_first_seq, tracker.open_boundary
@@ -220,14 +224,16 @@ def catch_up(
         wanted = {seq for first, last, _, _ in spans for seq in (first, last)} | _extremes(batch, spans)
         events = {seq: e for seq, e in zip(sorted(wanted), store.events(sorted(wanted)), strict=True)}
         rows = episode_rows(namespace, spans, batch, events)
+        write_state = not seen or tracker.count - tracker.saved_count >= STATE_EVERY
         if store.save_segmentation(
             namespace,
             seen_seq=seen,
             new_seq=tracker.seen_seq,
-            state=tracker.to_bytes(),
+            state=tracker.to_bytes() if write_state else None,
             surprise=surprise,
             episodes=rows,
         ):
+            tracker.saved_count = tracker.count if write_state else tracker.saved_count
             return tracker
         tracker = None
     raise StoreError(f"segmentation of namespace {namespace!r} kept losing the race with other writers")
@@ -247,17 +253,36 @@ def _clock(batch: VectorBatch, row: int) -> float | None:
     return None if occurred == recorded else occurred
 
 
+def _resume(
+    store: Store, embedder: Embedder, namespace: str, saved: bytes | None, seen: int, config: SegmentationConfig | None
+) -> EpisodeTracker:
+    """A tracker at ``seen``: the saved state, then the events segmented after it was saved."""
+    tracker = EpisodeTracker.from_bytes(saved, embedder) if saved else EpisodeTracker.new(embedder, config)
+    if tracker.seen_seq < seen:
+        replay = _rows(store.vectors(namespace, after_seq=tracker.seen_seq), tracker.seen_seq, seen)
+        tracker.advance(replay)  # the episodes and surprise it yields are stored already
+        tracker.saved_count = tracker.count - len(replay.seqs)
+    return tracker
+
+
 def _after(batch: VectorBatch, seen: int) -> VectorBatch:
     """The rows of ``batch`` with seq above ``seen``."""
-    start = int(np.searchsorted(batch.seqs, seen, side="right"))
+    return _rows(batch, seen, None)
+
+
+def _rows(batch: VectorBatch, after: int, upto: int | None) -> VectorBatch:
+    """The rows of ``batch`` with ``after`` < seq (<= ``upto``)."""
+    start = int(np.searchsorted(batch.seqs, after, side="right"))
+    stop = len(batch.seqs) if upto is None else int(np.searchsorted(batch.seqs, upto, side="right"))
+    part = slice(start, stop)
     return VectorBatch(
-        seqs=batch.seqs[start:],
-        vectors=batch.vectors[start:],
-        occurred=batch.occurred[start:],
-        sessions=batch.sessions[start:],
-        texts=batch.texts[start:],
-        recorded=batch.recorded[start:],
-        speakers=batch.speakers[start:],
+        seqs=batch.seqs[part],
+        vectors=batch.vectors[part],
+        occurred=batch.occurred[part],
+        sessions=batch.sessions[part],
+        texts=batch.texts[part],
+        recorded=batch.recorded[part],
+        speakers=batch.speakers[part],
     )
 
 

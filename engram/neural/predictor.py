@@ -31,7 +31,7 @@ DEFAULT_LR = 0.5
 DEFAULT_DECAY = 0.02
 DEFAULT_CONTEXT_DECAY = 0.6  # weight ratio between successive context vectors, newest first
 _EPS = 1e-12
-DTYPE = np.float32  # the state is saved with every write batch: float32 halves it (d = 384: 0.6 MB)
+DTYPE = np.float32  # the state is saved with the segmenter's: float32 halves it (d = 384: 0.6 MB)
 
 
 @dataclass(frozen=True)

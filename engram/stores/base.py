@@ -119,13 +119,14 @@ class Store(Protocol):
         *,
         seen_seq: int,
         new_seq: int,
-        state: bytes,
+        state: bytes | None,
         surprise: Sequence[tuple[int, float]],
         episodes: Sequence[EpisodeRow],
     ) -> bool:
-        """In one transaction: set events' surprise, upsert ``episodes`` (by first seq) and save
-        ``state`` as having seen ``new_seq`` — only if the saved state has still seen exactly
-        ``seen_seq``. Returns False, changing nothing, when another writer got there first."""
+        """In one transaction: set events' surprise, upsert ``episodes`` (by first seq) and record
+        segmentation as having seen ``new_seq`` — only if it has still seen exactly ``seen_seq``.
+        ``state`` replaces the saved state; ``None`` keeps the one saved before (the first save
+        must carry one). Returns False, changing nothing, when another writer got there first."""
         ...
 
     def episodes(

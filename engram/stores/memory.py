@@ -126,7 +126,7 @@ class InMemoryStore:
         *,
         seen_seq: int,
         new_seq: int,
-        state: bytes,
+        state: bytes | None,
         surprise: Sequence[tuple[int, float]],
         episodes: Sequence[EpisodeRow],
     ) -> bool:
@@ -134,7 +134,9 @@ class InMemoryStore:
             ns = self._namespaces.get(namespace)
             if ns is None or ns.segmentation[0] != seen_seq:
                 return False
-            ns.segmentation = (new_seq, bytes(state))
+            if state is None and ns.segmentation[1] is None:
+                raise StoreError(f"the first segmentation save of namespace {namespace!r} must carry a state")
+            ns.segmentation = (new_seq, bytes(state) if state is not None else ns.segmentation[1])
             for seq, value in surprise:
                 if seq in self._events:
                     self._events[seq] = dataclasses.replace(self._events[seq], surprise=value)

@@ -258,7 +258,7 @@ class SQLiteStore:
         *,
         seen_seq: int,
         new_seq: int,
-        state: bytes,
+        state: bytes | None,
         surprise: Sequence[tuple[int, float]],
         episodes: Sequence[EpisodeRow],
     ) -> bool:
@@ -266,11 +266,16 @@ class SQLiteStore:
             row = db.execute("SELECT seen_seq FROM segmenters WHERE namespace = ?", (namespace,)).fetchone()
             if (int(row[0]) if row else 0) != seen_seq:
                 return False
-            db.execute(
-                "INSERT INTO segmenters VALUES (?, ?, ?) ON CONFLICT (namespace)"
-                " DO UPDATE SET seen_seq = excluded.seen_seq, state = excluded.state",
-                (namespace, new_seq, state),
-            )
+            if state is None and row is None:
+                raise StoreError(f"the first segmentation save of namespace {namespace!r} must carry a state")
+            if state is None:
+                db.execute("UPDATE segmenters SET seen_seq = ? WHERE namespace = ?", (new_seq, namespace))
+            else:
+                db.execute(
+                    "INSERT INTO segmenters VALUES (?, ?, ?) ON CONFLICT (namespace)"
+                    " DO UPDATE SET seen_seq = excluded.seen_seq, state = excluded.state",
+                    (namespace, new_seq, state),
+                )
             db.executemany("UPDATE events SET surprise = ? WHERE seq = ?", [(v, s) for s, v in surprise])
             db.executemany(
                 f"INSERT OR REPLACE INTO episodes ({_EPISODE_COLUMNS}, started_ts, ended_ts)"
