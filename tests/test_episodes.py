@@ -239,3 +239,30 @@ def test_resuming_from_an_older_saved_state_replays_to_the_same_episodes(tmp_pat
     surprise = [e.surprise for e in second.store.events(list(range(1, len(texts) + 1)))]
     assert surprise == pytest.approx(expected_surprise, abs=1e-9)
     second.close()
+
+
+@settings(max_examples=6, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=30), min_size=2, max_size=5))
+def test_any_chunking_across_reopened_stores_gives_the_one_shot_episodes(cuts: list[int]) -> None:
+    """Each chunk in a new process-like Memory over one SQLite file: saved state, replay, catch-up."""
+    import tempfile
+
+    texts = _topic_stream(per_topic=12, seed=13)
+    items = _items(texts, occurred_at=T0)
+    embedder = HashEmbedder(dim=128)
+    whole = Memory(":memory:", embedder=embedder)
+    whole.remember_many(items, namespace="n")
+    expected = [(e.event_count, e.boundary, e.closed) for e in whole.timeline("n")]
+    expected_surprise = [e.surprise for e in whole.store.events(list(range(1, len(items) + 1)))]
+    with tempfile.TemporaryDirectory() as directory:
+        start = 0
+        for size in [*cuts, len(items)]:
+            if start < len(items):
+                with Memory(directory, embedder=embedder) as memory:
+                    for item in items[start : start + size]:
+                        memory.remember(item["text"], namespace="n", occurred_at=T0)
+            start += size
+        with Memory(directory, embedder=embedder) as memory:
+            assert [(e.event_count, e.boundary, e.closed) for e in memory.timeline("n")] == expected
+            surprise = [e.surprise for e in memory.store.events(list(range(1, len(items) + 1)))]
+            assert surprise == pytest.approx(expected_surprise, abs=1e-9)
