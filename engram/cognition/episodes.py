@@ -218,7 +218,7 @@ def catch_up(
             return tracker
         open_first, open_boundary = tracker.open_first_seq, tracker.open_boundary
         batch = store.vectors(namespace, after_seq=max(open_first, 1) - 1 if seen else 0)
-        fresh = _after(batch, seen)
+        fresh = _rows(batch, seen, None)
         surprise, starts = tracker.advance(fresh)
         spans = _spans(open_first if seen else starts[0][0], open_boundary, starts, batch.seqs)
         wanted = {seq for first, last, _, _ in spans for seq in (first, last)} | _extremes(batch, spans)
@@ -263,11 +263,6 @@ def _resume(
         tracker.advance(replay)  # the episodes and surprise it yields are stored already
         tracker.saved_count = tracker.count - len(replay.seqs)
     return tracker
-
-
-def _after(batch: VectorBatch, seen: int) -> VectorBatch:
-    """The rows of ``batch`` with seq above ``seen``."""
-    return _rows(batch, seen, None)
 
 
 def _rows(batch: VectorBatch, after: int, upto: int | None) -> VectorBatch:

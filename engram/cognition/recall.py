@@ -88,7 +88,7 @@ def rank(
     depth = max(config.candidates, k)
     cue = parse_time_cue(query, at) if config.time_cues else TimeCue()
     qvec = embed(query)
-    terms = query_terms(strip_time_cue(query, cue) if cue.spans else query) or query_terms(query)
+    terms = _terms(query, cue)
     rankings = {"dense": index.vectors.search(qvec, depth, allow), "lexical": _lexical(index, terms, depth, allow)}
     window = _window(index, cue, embed, at, config) if config.time_cues else None
     if window is not None:
@@ -109,6 +109,11 @@ def rank(
     if config.participants:
         fused = _with_participants(index, fused, query)
     return fused[:k]
+
+
+def _terms(query: str, cue: TimeCue) -> list[str]:
+    """The query's lexical terms without its time phrases (all of them if nothing else is left)."""
+    return query_terms(strip_time_cue(query, cue) if cue.spans else query) or query_terms(query)
 
 
 def _lexical(index: NamespaceIndex, terms: list[str], depth: int, allow: np.ndarray | None) -> list[tuple[int, float]]:
@@ -206,7 +211,7 @@ def rank_episodes(
     by_event = index.episode_of_row[index.rows_of([seq for seq, _, _ in events])].tolist()
     qvec = embed_once(query)
     cue = parse_time_cue(query, at) if config.time_cues else TimeCue()
-    terms = query_terms(strip_time_cue(query, cue) if cue.spans else query) or query_terms(query)
+    terms = _terms(query, cue)
     rankings = {
         "events": [(e, 0.0) for e in dict.fromkeys(e for e in by_event if e >= 0)],
         "dense": _top_episodes(index.centroids @ qvec, max(k, EPISODE_DEPTH)),

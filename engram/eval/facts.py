@@ -57,9 +57,11 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from engram.eval import locomo
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -105,7 +107,6 @@ PREDICATES: frozenset[str] = frozenset(
 )
 DEFAULT_LABELS = Path(__file__).parent / "data" / "facts_locomo_dev.jsonl"
 JACCARD_THRESHOLD = 0.5
-LOCOMO_DATE_FORMAT = "%I:%M %p on %d %B, %Y"  # "1:56 pm on 8 May, 2023"
 
 _WHEN = re.compile(r"\d{4}(-\d{2}(-\d{2})?|-W\d{2})?")
 _ARTICLES = frozenset({"a", "an", "the"})
@@ -242,20 +243,12 @@ def load_labels(path: Path = DEFAULT_LABELS) -> list[tuple[str, str, tuple[Tripl
 
 def _locomo_turns(path: Path) -> dict[tuple[str, str], tuple[str, str, datetime]]:
     """``(sample_id, dia_id) -> (speaker, text, session start)`` for every turn of the file."""
-    turns: dict[tuple[str, str], tuple[str, str, datetime]] = {}
-    for conv in json.loads(Path(path).read_text(encoding="utf-8")):
-        body = conv["conversation"]
-        for key, value in body.items():
-            if not (key.startswith("session_") and isinstance(value, list)):
-                continue
-            started = datetime.strptime(body[f"{key}_date_time"].strip(), LOCOMO_DATE_FORMAT)
-            for turn in value:
-                turns[conv["sample_id"], turn["dia_id"]] = (
-                    turn["speaker"],
-                    turn["text"],
-                    started.replace(tzinfo=timezone.utc),
-                )
-    return turns
+    return {
+        (conv.sample_id, turn.dia_id): (turn.speaker, turn.text, session.started_at)
+        for conv in locomo.load(Path(path))
+        for session in conv.sessions
+        for turn in session.turns
+    }
 
 
 def load_sample(locomo_path: Path, labels_path: Path = DEFAULT_LABELS) -> list[LabelledTurn]:

@@ -10,13 +10,12 @@ one-to-one matching. With ``with_timestamps`` each LoCoMo turn carries its sessi
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engram.eval import locomo
 from engram.perception.embedders import Embedder
 from engram.perception.segmentation import SegmentationConfig, discourse_prototypes, segment
 
@@ -24,8 +23,6 @@ __all__ = ["benchmark", "boundary_scores", "markdown", "run"]
 
 TOLERANCE = 2
 DEFAULT_MSC_LIMIT = 100
-_SESSION = re.compile(r"session_(\d+)")
-_DATE_FORMAT = "%I:%M %p on %d %B, %Y"
 
 
 def boundary_scores(predicted: list[int], gold: list[int], *, tolerance: int = TOLERANCE) -> tuple[int, int, int]:
@@ -49,19 +46,15 @@ def _prf(matched: int, n_pred: int, n_gold: int) -> dict[str, float]:
 
 def _locomo_streams(path: Path, with_timestamps: bool) -> list[tuple[str, list[str], list[int], np.ndarray | None]]:
     streams = []
-    for conv in json.loads(path.read_text()):
-        body = conv["conversation"]
-        keys = sorted((k for k in body if _SESSION.fullmatch(k)), key=lambda k: int(k.split("_")[1]))
+    for conv in locomo.load(path):
         texts: list[str] = []
         starts: list[int] = []
         times: list[float] = []
-        for key in keys:
+        for session in conv.sessions:
             starts.append(len(texts))
-            stamp = datetime.strptime(body[f"{key}_date_time"], _DATE_FORMAT).timestamp()
-            for turn in body[key]:
-                texts.append(f"{turn['speaker']}: {turn['text']}")
-                times.append(stamp)
-        streams.append((conv["sample_id"], texts, starts, np.asarray(times) if with_timestamps else None))
+            texts += [f"{turn.speaker}: {turn.text}" for turn in session.turns]
+            times += [session.started_at.timestamp()] * len(session.turns)
+        streams.append((conv.sample_id, texts, starts, np.asarray(times) if with_timestamps else None))
     return streams
 
 
