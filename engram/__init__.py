@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from engram import errors
 from engram.cognition.recall import RecallConfig
-from engram.core.records import Context, Episode, EpisodeHit, Event, Hit
+from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile
 from engram.interfaces.api import Memory
 from engram.perception.embedders import HashEmbedder, MiniLMEmbedder
 
@@ -18,13 +18,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Context",
+    "Entity",
     "Episode",
     "EpisodeHit",
     "Event",
+    "Fact",
     "HashEmbedder",
     "Hit",
     "Memory",
     "MiniLMEmbedder",
+    "Profile",
     "RecallConfig",
     "__version__",
     "errors",

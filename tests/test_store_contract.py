@@ -131,6 +131,7 @@ def test_sqlite_migrations_are_recorded_once(tmp_path) -> None:
     assert rows == [
         (1, "events, vectors and lexical index"),
         (2, "surprise, ingest-time index, episodes and segmentation state"),
+        (3, "semantic memory: entities, facts, consolidation state and LLM usage"),
     ]
     store.close()
 

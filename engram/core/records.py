@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Context", "Episode", "EpisodeHit", "Event", "Hit", "new_id", "utcnow"]
+import numpy as np
+
+__all__ = ["Context", "Entity", "Episode", "EpisodeHit", "Event", "Fact", "Hit", "Profile", "new_id", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -151,3 +153,78 @@ class Context:
     events: tuple[Event, ...]
     tokens: int
     budget_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A person, place, organisation, pet or thing that facts are about, in one namespace.
+
+    ``name`` is the canonical name (the first surface form seen); ``aliases`` are the other
+    surface forms resolved to it ("Mel", "my sister"). ``type`` is one of ``person``,
+    ``place``, ``organisation``, ``pet``, ``thing`` or ``None`` when unknown. ``embedding`` is
+    the unit vector of ``name`` used for resolution (not compared, not shown).
+    """
+
+    id: str
+    namespace: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    type: str | None = None
+    mentions: int = 1
+    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A subject-predicate-object triple of semantic memory, valid over ``[valid_from, valid_to)``.
+
+    ``subject`` / ``object`` are surface names; ``subject_id`` (and ``object_id`` when the
+    object is an entity) point at ``Entity`` records. ``sources`` are the ids of the events the
+    fact came from (provenance). A fact replaced by a newer one ("moved to Lisbon" after
+    "lives in Berlin") keeps its row: it gets ``valid_to`` and ``superseded_by`` (the new fact's
+    id); nothing is deleted. ``when`` is the stated time of the fact's event as written by the
+    extractor (ISO day, week, month or year), ``extractor`` which extractor produced it.
+    """
+
+    id: str
+    namespace: str
+    subject: str
+    predicate: str
+    object: str
+    subject_id: str
+    object_id: str | None
+    valid_from: datetime
+    valid_to: datetime | None
+    confidence: float
+    sources: tuple[str, ...]
+    recorded_at: datetime
+    superseded_by: str | None = None
+    when: str | None = None
+    extractor: str = "rules"
+
+    @property
+    def current(self) -> bool:
+        """True while no newer fact has replaced this one."""
+        return self.valid_to is None
+
+    def valid_at(self, moment: datetime) -> bool:
+        """Whether the fact held at ``moment`` (``valid_from <= moment < valid_to``)."""
+        return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)
+
+    def text(self) -> str:
+        """The fact as a short sentence ("Caroline lives in Lisbon")."""
+        return f"{self.subject} {self.predicate.replace('_', ' ')} {self.object}"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The stable, current facts about one subject of a namespace (MemoryBank's "user portrait").
+
+    ``facts`` maps each predicate to its current facts, best supported first; ``text`` is the
+    profile as prompt-ready lines.
+    """
+
+    namespace: str
+    subject: str
+    facts: Mapping[str, tuple[Fact, ...]]
+    text: str

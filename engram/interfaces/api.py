@@ -12,16 +12,19 @@ from typing import Any
 
 import numpy as np
 
+from engram.cognition import semantic as semantics
+from engram.cognition.consolidate import ConsolidationReport, consolidate
 from engram.cognition.context import pack
 from engram.cognition.episodes import EpisodeTracker, catch_up
 from engram.cognition.order import Order, Position, word_offset
 from engram.cognition.recall import RecallConfig, rank, rank_episodes
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
-from engram.core.records import Context, Episode, EpisodeHit, Event, Hit, new_id, utcnow
+from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile, new_id, utcnow
 from engram.errors import InvalidInput, NotFound
 from engram.index.namespace import NamespaceIndex
 from engram.index.vector import VectorIndex
+from engram.llm.extraction import Extractor
 from engram.perception.embedders import Embedder, default_embedder
 from engram.perception.segmentation import SegmentationConfig
 from engram.stores.base import Filter, Store
@@ -49,6 +52,9 @@ class Memory:
         recall: which recall stages run (all by default; see ``RecallConfig``).
         segmentation: settings of the segmenter for namespaces segmented for the first time
             (a namespace keeps the settings it was segmented with).
+        extractor: what consolidation extracts facts with; defaults to the offline rule
+            extractor, or to an LLM (with the rules as fallback) when ``ENGRAM_LLM_URL`` and
+            ``ENGRAM_LLM_MODEL`` are set.
 
     Raises:
         ModelMismatch: the store was built with another embedding model.
@@ -62,6 +68,7 @@ class Memory:
         store: Store | None = None,
         recall: RecallConfig | None = None,
         segmentation: SegmentationConfig | None = None,
+        extractor: Extractor | None = None,
     ) -> None:
         if store is None:
             store = InMemoryStore() if str(path) == ":memory:" else SQLiteStore(Path(path) if path else engram_home())
@@ -74,6 +81,8 @@ class Memory:
         self._lock = threading.Lock()
         self._segment_lock = threading.Lock()
         self._trackers: dict[str, EpisodeTracker] = {}  # guarded by _segment_lock
+        self._extractor = extractor
+        self._consolidate_lock = threading.Lock()
 
     # -- encode ---------------------------------------------------------------------------
 
@@ -306,6 +315,110 @@ class Memory:
             raise InvalidInput(f"budget_tokens must be an integer of at least 16, got {budget_tokens!r}")
         return pack(self.recall(query, namespace=namespace, k=k, at=at), budget_tokens)
 
+    # -- consolidate ----------------------------------------------------------------------
+
+    @property
+    def extractor(self) -> Extractor:
+        """The fact extractor consolidation uses (built on first use)."""
+        if self._extractor is None:
+            self._extractor = _default_extractor()
+        return self._extractor
+
+    def consolidate(self, namespace: str | None = None) -> ConsolidationReport:
+        """Replay the episodes not yet consolidated into facts and entities ("sleep").
+
+        Extracts facts from new events, resolves their entities, merges duplicates and ends
+        facts that newer ones contradict (supersession). Idempotent and resumable: a
+        checkpoint is saved after each chunk of whole episodes. ``namespace=None`` does every
+        namespace. Safe to call while other threads or processes ``remember``.
+
+        Raises:
+            LLMError: the configured extractor failed without a fallback.
+        """
+        spaces = [validate.namespace(namespace)] if namespace is not None else list(self.store.stats()["namespaces"])
+        report = ConsolidationReport()
+        with self._consolidate_lock:
+            for space in spaces:
+                self._segment(space)
+                consolidate(self.store, self.embedder, self.extractor, space, report)
+        return report
+
+    def reflect(self, text: str, *, sources: Iterable[str], namespace: str = "default") -> Event:
+        """Store a conclusion the agent reached, linked to the events it was drawn from.
+
+        The reflection is an event of its own (``metadata["kind"] == "reflection"``, with
+        ``metadata["sources"]``), recalled like any other, so it need not be derived again.
+
+        Raises:
+            InvalidInput: no sources, or a source of another namespace.
+            NotFound: a source id that does not exist.
+        """
+        namespace = validate.namespace(namespace)
+        ids = [validate.text(source, "source") for source in sources]
+        if not ids:
+            raise InvalidInput("reflect needs at least one source event id")
+        found = [self.store.get(i) for i in dict.fromkeys(ids)]
+        foreign = [e.id for e in found if e.namespace != namespace]
+        if foreign:
+            raise InvalidInput(f"sources {foreign} are not in namespace {namespace!r}")
+        newest = max(found, key=lambda e: e.occurred_at)
+        item = {"text": text, "session": newest.session, "metadata": {"kind": "reflection", "sources": list(ids)}}
+        return self.remember_many([item], namespace=namespace)[0]
+
+    def _semantic(self, namespace: str) -> semantics.SemanticMemory:
+        store = self.store
+        return semantics.SemanticMemory.load(
+            namespace, self.embedder.dim, store.entities(namespace), store.facts(namespace)
+        )
+
+    def facts(
+        self,
+        namespace: str = "default",
+        *,
+        about: str | None = None,
+        at: datetime | str | None = None,
+        include_superseded: bool = False,
+    ) -> list[Fact]:
+        """Facts of semantic memory, oldest first: those true now, or at ``at``.
+
+        ``about`` keeps facts whose subject or object is that entity (a name or an alias);
+        ``include_superseded`` returns every fact ever derived, ended ones included.
+        Facts exist once ``consolidate`` has run.
+        """
+        namespace = validate.namespace(namespace)
+        moment = validate.optional_moment(at, "at")
+        memory = self._semantic(namespace)
+        facts = [row.fact for row in memory.facts.values()] if include_superseded else memory.valid(moment)
+        if about is not None:
+            entity = memory.find(validate.text(about, "about"))
+            facts = semantics.about(facts, entity.id) if entity else []
+        return sorted(facts, key=lambda f: (f.valid_from, f.recorded_at, f.id))
+
+    def entities(self, namespace: str = "default") -> list[Entity]:
+        """Entities of semantic memory, in the order they were first seen."""
+        return list(self._semantic(validate.namespace(namespace)).entities.values())
+
+    def profile(self, namespace: str = "default", *, subject: str | None = None) -> Profile:
+        """What is true now about ``subject`` (default: the entity most facts are about).
+
+        Raises:
+            NotFound: ``subject`` is not an entity of the namespace, or there are no facts yet.
+        """
+        namespace = validate.namespace(namespace)
+        memory = self._semantic(namespace)
+        current = memory.valid(None)
+        if subject is not None:
+            entity = memory.find(validate.text(subject, "subject"))
+        else:
+            counts: dict[str, int] = {}
+            for fact in current:
+                counts[fact.subject_id] = counts.get(fact.subject_id, 0) + 1
+            entity = memory.entities[max(counts, key=counts.__getitem__)] if counts else None
+        if entity is None:
+            raise NotFound(f"no facts about {subject or 'anyone'!r} in namespace {namespace!r}; run consolidate first")
+        grouped = semantics.profile_facts(current, entity.id)
+        return Profile(namespace, entity.name, grouped, semantics.profile_text(entity.name, grouped))
+
     # -- inspect --------------------------------------------------------------------------
 
     def timeline(
@@ -360,6 +473,17 @@ class Memory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _default_extractor() -> Extractor:
+    """The offline rule extractor, or an LLM backed by it when ``ENGRAM_LLM_*`` is configured."""
+    from engram.llm.client import LLMClient, LLMConfig
+    from engram.llm.extract import FallbackExtractor, LLMExtractor
+    from engram.llm.rules import RuleExtractor
+
+    config = LLMConfig.from_env()
+    rules = RuleExtractor()
+    return rules if config is None else FallbackExtractor(LLMExtractor(LLMClient(config)), rules)
 
 
 def _mask(where: Filter, vectors: VectorIndex) -> np.ndarray:

@@ -1,10 +1,11 @@
 """The ``Store`` contract every backend (SQLite, in-memory, later PostgreSQL) implements.
 
-A store owns events, their vectors and their lexical index, and the episodes that
-segmentation derives from them. It knows nothing of embedding, segmenting or ranking:
-``Memory`` does those, the store persists and answers plain queries. Each event has a
-store-assigned integer ``seq`` (insertion order), the key that vector indexes use; an
-episode is a run of consecutive seqs of one namespace, keyed by its first seq.
+A store owns events, their vectors and their lexical index, the episodes that segmentation
+derives from them, and the entities and facts that consolidation derives. It knows nothing
+of embedding, segmenting, extracting or ranking: ``Memory`` does those, the store persists
+and answers plain queries. Each event has a store-assigned integer ``seq`` (insertion
+order), the key that vector indexes use; an episode is a run of consecutive seqs of one
+namespace, keyed by its first seq.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Protocol
 
 import numpy as np
 
-from engram.core.records import Episode, Event
+from engram.core.records import Entity, Episode, Event, Fact
 
-__all__ = ["EpisodeRow", "Filter", "Store", "VectorBatch", "index_text"]
+__all__ = ["USAGE_FIELDS", "EpisodeRow", "FactRow", "Filter", "Store", "Usage", "VectorBatch", "index_text"]
 
 
 def index_text(speaker: str | None, text: str) -> str:
@@ -66,6 +67,32 @@ class EpisodeRow:
     first_seq: int
     last_seq: int
     centroid: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    """A fact as stored: the record, the seqs of its source events and the unit vector of its text."""
+
+    fact: Fact
+    source_seqs: tuple[int, ...]
+    vector: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one consolidation step cost: extractor calls and LLM tokens (all zero offline)."""
+
+    extractor: str
+    events: int = 0
+    batches: int = 0
+    fallbacks: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+USAGE_FIELDS = ("events", "batches", "fallbacks", "calls", "prompt_tokens", "completion_tokens", "total_tokens")
 
 
 class Store(Protocol):
@@ -133,6 +160,37 @@ class Store(Protocol):
         self, namespace: str, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[EpisodeRow]:
         """Episodes of ``namespace`` overlapping [since, until) in event time, in seq order."""
+        ...
+
+    def consolidation_state(self, namespace: str) -> int:
+        """The last seq consolidation has processed in ``namespace`` (0 before any)."""
+        ...
+
+    def save_consolidation(
+        self,
+        namespace: str,
+        *,
+        seen_seq: int,
+        new_seq: int,
+        entities: Sequence[Entity],
+        facts: Sequence[FactRow],
+        usage: Usage | None = None,
+    ) -> bool:
+        """In one transaction: upsert ``entities`` and ``facts`` (by id), append ``usage``, and
+        record consolidation as having seen ``new_seq`` — only if it has still seen exactly
+        ``seen_seq``. Returns False, changing nothing, when another writer got there first."""
+        ...
+
+    def entities(self, namespace: str) -> list[Entity]:
+        """Entities of ``namespace``, oldest first."""
+        ...
+
+    def facts(self, namespace: str) -> list[FactRow]:
+        """Facts of ``namespace`` (superseded ones included), oldest first."""
+        ...
+
+    def usage(self) -> dict[str, int]:
+        """Totals of every recorded ``Usage``: events, batches, fallbacks, calls and tokens."""
         ...
 
     def stats(self) -> dict[str, object]:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engram.core.records import Event
+from engram.core.records import Entity, Event
 from engram.errors import ModelMismatch, NotFound, StoreError
 from engram.index.lexical import LexicalIndex
-from engram.stores.base import EpisodeRow, Filter, VectorBatch, index_text
+from engram.stores.base import USAGE_FIELDS, EpisodeRow, FactRow, Filter, Usage, VectorBatch, index_text
 
 __all__ = ["InMemoryStore"]
 
@@ -25,6 +25,9 @@ class _Namespace:
     lexical: LexicalIndex
     episodes: dict[int, EpisodeRow] = field(default_factory=dict)  # by first seq
     segmentation: tuple[int, bytes | None] = (0, None)
+    consolidated: int = 0
+    entities: dict[str, Entity] = field(default_factory=dict)  # by id, in insertion order
+    facts: dict[str, FactRow] = field(default_factory=dict)
 
 
 def _matches(event: Event, where: Filter) -> bool:
@@ -51,6 +54,7 @@ class InMemoryStore:
         self._namespaces: dict[str, _Namespace] = {}
         self._model: tuple[str, int] | None = None
         self._next = 1
+        self._usage: list[Usage] = []
         self._lock = threading.RLock()
 
     def bind_model(self, name: str, dim: int) -> None:
@@ -156,14 +160,60 @@ class InMemoryStore:
             if (since is None or row.episode.ended_at >= since) and (until is None or row.episode.started_at < until)
         ]
 
+    def consolidation_state(self, namespace: str) -> int:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            return ns.consolidated if ns else 0
+
+    def save_consolidation(
+        self,
+        namespace: str,
+        *,
+        seen_seq: int,
+        new_seq: int,
+        entities: Sequence[Entity],
+        facts: Sequence[FactRow],
+        usage: Usage | None = None,
+    ) -> bool:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            if ns is None or ns.consolidated != seen_seq:
+                return False
+            ns.consolidated = new_seq
+            ns.entities.update((e.id, e) for e in entities)
+            ns.facts.update((row.fact.id, row) for row in facts)
+            if usage is not None:
+                self._usage.append(usage)
+            return True
+
+    def entities(self, namespace: str) -> list[Entity]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            return list(ns.entities.values()) if ns else []
+
+    def facts(self, namespace: str) -> list[FactRow]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            rows = list(ns.facts.values()) if ns else []
+        return sorted(rows, key=lambda row: (row.fact.recorded_at, row.fact.id))
+
+    def usage(self) -> dict[str, int]:
+        with self._lock:
+            return {name: sum(getattr(u, name) for u in self._usage) for name in USAGE_FIELDS}
+
     def stats(self) -> dict[str, object]:
         with self._lock:
             counts = {name: len(ns.seqs) for name, ns in sorted(self._namespaces.items())}
+            facts = [row.fact for ns in self._namespaces.values() for row in ns.facts.values()]
             return {
                 "backend": "memory",
                 "path": None,
                 "events": sum(counts.values()),
                 "episodes": sum(len(ns.episodes) for ns in self._namespaces.values()),
+                "entities": sum(len(ns.entities) for ns in self._namespaces.values()),
+                "facts": len(facts),
+                "current_facts": sum(f.valid_to is None for f in facts),
+                "llm_usage": self.usage(),
                 "namespaces": counts,
                 "model": self._model[0] if self._model else None,
                 "dim": self._model[1] if self._model else None,

@@ -67,6 +67,58 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE segmenters (namespace TEXT PRIMARY KEY, seen_seq INTEGER NOT NULL, state BLOB NOT NULL)
         """,
     ),
+    (
+        3,
+        "semantic memory: entities, facts, consolidation state and LLM usage",
+        """
+        CREATE TABLE entities (
+            id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            name TEXT NOT NULL,
+            aliases TEXT NOT NULL,
+            type TEXT,
+            mentions INTEGER NOT NULL,
+            embedding BLOB
+        );
+        CREATE INDEX entities_namespace ON entities (namespace);
+        CREATE TABLE facts (
+            id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            predicate TEXT NOT NULL,
+            object TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            object_id TEXT,
+            valid_from TEXT NOT NULL,
+            valid_from_ts REAL NOT NULL,
+            valid_to TEXT,
+            valid_to_ts REAL,
+            confidence REAL NOT NULL,
+            sources TEXT NOT NULL,
+            source_seqs TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            superseded_by TEXT,
+            when_text TEXT,
+            extractor TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX facts_namespace_subject ON facts (namespace, subject_id);
+        CREATE TABLE consolidation (namespace TEXT PRIMARY KEY, seen_seq INTEGER NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE llm_usage (
+            id INTEGER PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            extractor TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            batches INTEGER NOT NULL,
+            fallbacks INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            total_tokens INTEGER NOT NULL
+        )
+        """,
+    ),
 ]
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engram.core.records import Episode, Event
+from engram.core.records import Entity, Episode, Event, Fact, utcnow
 from engram.errors import ModelMismatch, NotFound, StoreError
-from engram.stores.base import EpisodeRow, Filter, VectorBatch, index_text
+from engram.stores.base import USAGE_FIELDS, EpisodeRow, FactRow, Filter, Usage, VectorBatch, index_text
 from engram.stores.migrations import migrate
 
 __all__ = ["SQLiteStore"]
@@ -84,6 +84,73 @@ def _episode_values(row: EpisodeRow) -> tuple:
         np.ascontiguousarray(row.centroid, dtype=np.float32).tobytes(),
         e.started_at.timestamp(),
         e.ended_at.timestamp(),
+    )
+
+
+_ENTITY_COLUMNS = "id, namespace, name, aliases, type, mentions, embedding"
+_FACT_COLUMNS = (
+    "id, namespace, subject, predicate, object, subject_id, object_id, valid_from, valid_to, confidence, sources,"
+    " recorded_at, superseded_by, when_text, extractor, source_seqs, vector, valid_from_ts, valid_to_ts"
+)
+
+
+def _row_entity(row: tuple) -> Entity:
+    vector = np.frombuffer(row[6], dtype=np.float32) if row[6] is not None else None
+    return Entity(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], int(row[5]), vector)
+
+
+def _entity_values(e: Entity) -> tuple:
+    vector = None if e.embedding is None else np.ascontiguousarray(e.embedding, dtype=np.float32).tobytes()
+    return (e.id, e.namespace, e.name, json.dumps(list(e.aliases), ensure_ascii=False), e.type, e.mentions, vector)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _row_fact(row: tuple) -> FactRow:
+    fact = Fact(
+        id=row[0],
+        namespace=row[1],
+        subject=row[2],
+        predicate=row[3],
+        object=row[4],
+        subject_id=row[5],
+        object_id=row[6],
+        valid_from=datetime.fromisoformat(row[7]),
+        valid_to=_moment(row[8]),
+        confidence=float(row[9]),
+        sources=tuple(json.loads(row[10])),
+        recorded_at=datetime.fromisoformat(row[11]),
+        superseded_by=row[12],
+        when=row[13],
+        extractor=row[14],
+    )
+    return FactRow(fact, tuple(json.loads(row[15])), np.frombuffer(row[16], dtype=np.float32))
+
+
+def _fact_values(row: FactRow) -> tuple:
+    f = row.fact
+    return (
+        f.id,
+        f.namespace,
+        f.subject,
+        f.predicate,
+        f.object,
+        f.subject_id,
+        f.object_id,
+        f.valid_from.isoformat(),
+        None if f.valid_to is None else f.valid_to.isoformat(),
+        f.confidence,
+        json.dumps(list(f.sources)),
+        f.recorded_at.isoformat(),
+        f.superseded_by,
+        f.when,
+        f.extractor,
+        json.dumps(list(row.source_seqs)),
+        np.ascontiguousarray(row.vector, dtype=np.float32).tobytes(),
+        f.valid_from.timestamp(),
+        None if f.valid_to is None else f.valid_to.timestamp(),
     )
 
 
@@ -297,9 +364,63 @@ class SQLiteStore:
             params.append(until.timestamp())
         return [_row_episode(row) for row in self._query(sql + " ORDER BY first_seq", params)]
 
+    def consolidation_state(self, namespace: str) -> int:
+        rows = self._query("SELECT seen_seq FROM consolidation WHERE namespace = ?", (namespace,))
+        return int(rows[0][0]) if rows else 0
+
+    def save_consolidation(
+        self,
+        namespace: str,
+        *,
+        seen_seq: int,
+        new_seq: int,
+        entities: Sequence[Entity],
+        facts: Sequence[FactRow],
+        usage: Usage | None = None,
+    ) -> bool:
+        now = utcnow().isoformat()
+        with self._transaction() as db:
+            row = db.execute("SELECT seen_seq FROM consolidation WHERE namespace = ?", (namespace,)).fetchone()
+            if (int(row[0]) if row else 0) != seen_seq:
+                return False
+            db.execute(
+                "INSERT INTO consolidation VALUES (?, ?, ?) ON CONFLICT (namespace)"
+                " DO UPDATE SET seen_seq = excluded.seen_seq, updated_at = excluded.updated_at",
+                (namespace, new_seq, now),
+            )
+            db.executemany(
+                f"INSERT OR REPLACE INTO entities ({_ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_entity_values(e) for e in entities],
+            )
+            db.executemany(
+                f"INSERT OR REPLACE INTO facts ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 19)})",
+                [_fact_values(f) for f in facts],
+            )
+            if usage is not None:
+                db.execute(
+                    f"INSERT INTO llm_usage (namespace, recorded_at, extractor, {', '.join(USAGE_FIELDS)})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (namespace, now, usage.extractor, *(getattr(usage, name) for name in USAGE_FIELDS)),
+                )
+        return True
+
+    def entities(self, namespace: str) -> list[Entity]:
+        sql = f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE namespace = ? ORDER BY rowid"
+        return [_row_entity(row) for row in self._query(sql, (namespace,))]
+
+    def facts(self, namespace: str) -> list[FactRow]:
+        sql = f"SELECT {_FACT_COLUMNS} FROM facts WHERE namespace = ? ORDER BY recorded_at, id"
+        return [_row_fact(row) for row in self._query(sql, (namespace,))]
+
+    def usage(self) -> dict[str, int]:
+        sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in USAGE_FIELDS)
+        return dict(zip(USAGE_FIELDS, map(int, self._query(f"SELECT {sums} FROM llm_usage")[0]), strict=True))
+
     def stats(self) -> dict[str, object]:
         counts = dict(self._query("SELECT namespace, COUNT(*) FROM events GROUP BY namespace ORDER BY namespace"))
         episodes = self._query("SELECT COUNT(*) FROM episodes")[0][0]
+        facts, current = self._query("SELECT COUNT(*), COUNT(*) - COUNT(valid_to) FROM facts")[0]
+        entities = self._query("SELECT COUNT(*) FROM entities")[0][0]
         meta = dict(self._query("SELECT key, value FROM meta"))
         files = [self.path, self.path.with_name(DB_NAME + "-wal"), self.path.with_name(DB_NAME + "-shm")]
         return {
@@ -307,6 +428,10 @@ class SQLiteStore:
             "path": str(self.path),
             "events": sum(counts.values()),
             "episodes": int(episodes),
+            "entities": int(entities),
+            "facts": int(facts),
+            "current_facts": int(current),
+            "llm_usage": self.usage(),
             "namespaces": counts,
             "model": meta.get("model"),
             "dim": int(meta["dim"]) if "dim" in meta else None,
