@@ -41,11 +41,12 @@ MESSAGES = [{"role": "user", "content": "Ada moved to London."}]
 
 @dataclass
 class Answer:
-    """One scripted response: status, raw body and an optional delay before it is sent."""
+    """One scripted response: status, raw body, extra headers and an optional delay before it is sent."""
 
     status: int = 200
     body: bytes = b""
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def reply(content: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> Answer:
@@ -99,6 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer.body)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(answer.body)
         except (BrokenPipeError, ConnectionResetError):
@@ -231,6 +234,35 @@ def test_server_error_then_good_backs_off(server: ScriptedServer, sleeps: list[f
     value, usage = make_client(server, backoff=0.25).complete_json(MESSAGES, schema=SCHEMA)
     assert (value, usage.retries) == (GOOD, 2)
     assert sleeps == [0.25, 0.5]
+
+
+@pytest.mark.parametrize(("retry_after", "pause"), [("3", 3.0), ("0.5", 0.5), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.25)])
+def test_retry_after_sets_the_pause(
+    server: ScriptedServer, sleeps: list[float], retry_after: str, pause: float
+) -> None:
+    limited = Answer(status=429, body=error(429, "slow down").body, headers={"Retry-After": retry_after})
+    server.play(limited, reply_json(GOOD))
+    assert make_client(server, backoff=0.25).complete_json(MESSAGES, schema=SCHEMA)[0] == GOOD
+    assert sleeps == [pause]  # an HTTP date is not parsed: the usual backoff
+
+
+def test_retry_after_beyond_the_limit_fails_at_once(server: ScriptedServer, sleeps: list[float]) -> None:
+    server.play(Answer(status=429, body=error(429, "quota").body, headers={"Retry-After": "3600"}))
+    with pytest.raises(LLMError, match=r"HTTP 429 .*quota.*asks to retry after 3600 s, more than 60"):
+        make_client(server).complete_json(MESSAGES, schema=SCHEMA)
+    assert len(server.received) == 1 and sleeps == []
+
+
+def test_accept_replaces_the_schema_for_checking_only(server: ScriptedServer) -> None:
+    strict = {"type": "object", "properties": {"kind": {"type": "string", "enum": ["a"]}}, "required": ["kind"]}
+    loose = {"type": "object", "properties": {"kind": {"type": "string"}}, "required": ["kind"]}
+    server.play(reply_json({"kind": "b"}))
+    assert make_client(server).complete_json(MESSAGES, schema=strict, accept=loose)[0] == {"kind": "b"}
+    assert server.received[0].body["response_format"]["json_schema"]["schema"] == strict
+
+
+def test_usage_subtracts() -> None:
+    assert Usage(10, 4, 14, calls=2, retries=1) - Usage(3, 1, 4, calls=1) == Usage(7, 3, 10, calls=1, retries=1)
 
 
 def test_server_error_every_time_raises(server: ScriptedServer, sleeps: list[float]) -> None:

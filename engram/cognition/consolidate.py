@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -149,11 +150,12 @@ def _replay(
     for seqs in chunks:
         events = store.events(seqs)
         mined = [(seq, e) for seq, e in zip(seqs, events, strict=True) if not is_reflection(e)]
+        before = _counters(extractor)
         claims = extractor.extract([Utterance(e.id, e.text, e.speaker, e.occurred_at) for _, e in mined])
         created = semantic.created
         counts = _fold(semantic, embedder, extractor.name, claims, {e.id: (seq, e) for seq, e in mined})
         entities, facts = semantic.take_changes()
-        usage = _usage(extractor, len(events))
+        usage = _usage(extractor, before, len(events))
         if not store.save_consolidation(
             semantic.namespace, seen_seq=seen, new_seq=seqs[-1], entities=entities, facts=facts, usage=usage
         ):
@@ -169,14 +171,32 @@ def _replay(
     return True
 
 
-def _usage(extractor: Extractor, events: int) -> Usage:
-    """The extractor's usage since it was last asked (LLM extractors keep one), or one offline batch."""
-    take = getattr(extractor, "take_usage", None)
-    if callable(take):
-        usage = take()
-        counts = {name: int(getattr(usage, name, 0)) for name in USAGE_FIELDS}
-        return Usage(extractor.name, **{**counts, "events": events})
-    return Usage(extractor.name, events=events, batches=1)
+def _counters(extractor: Extractor) -> tuple[int, int, Any] | None:
+    """(batches, fallback batches, token ``Usage``) so far, for extractors that keep them (LLM ones)."""
+    report = getattr(extractor, "report", None)
+    if callable(report):
+        done = report()
+        return done.batches, done.via_fallback, done.usage
+    usage = getattr(extractor, "usage", None)
+    return (usage.calls, 0, usage) if usage is not None and hasattr(usage, "total_tokens") else None
+
+
+def _usage(extractor: Extractor, before: tuple[int, int, Any] | None, events: int) -> Usage:
+    """What extracting one chunk cost: the change in the extractor's counters, or one offline batch."""
+    after = _counters(extractor)
+    if before is None or after is None:
+        return Usage(extractor.name, events=events, batches=1)
+    tokens = after[2] - before[2]
+    return Usage(
+        extractor.name,
+        events=events,
+        batches=after[0] - before[0],
+        fallbacks=after[1] - before[1],
+        calls=tokens.calls,
+        prompt_tokens=tokens.prompt_tokens,
+        completion_tokens=tokens.completion_tokens,
+        total_tokens=tokens.total_tokens,
+    )
 
 
 def _fold(

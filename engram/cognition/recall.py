@@ -15,6 +15,13 @@
    time …" / "most recently …", the earlier / later of the top hits are raised (``cues``).
 6. Participants: a query naming one participant favours what that participant said (``cues``).
 
+Between 1 and 2, once consolidation has built facts, the dense ranking is expanded by them
+(``association``): an event scores the better of its own cosine and that of its best fact
+(fact-text similarity plus spreading activation from the query's entities), so an event
+whose fact matches the query joins the candidates though its own words do not. Expanding
+the dense ranking beat giving facts a ranking of their own on LoCoMo dev (recall@10 0.757 vs
+0.742: the extra ranking out-voted the direct evidence of single-hop questions).
+
 Every stage can be switched off with ``RecallConfig`` for ablation.
 
 ``rank_episodes`` is HCAM's first stage on its own: episodes ranked by their best event, their
@@ -32,6 +39,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from engram.cognition.association import expand_dense, rank_by_facts
 from engram.cognition.contiguity import add_neighbours
 from engram.cognition.cues import (
     ORDER_SEEDS,
@@ -69,6 +77,7 @@ class RecallConfig:
     contiguity: bool = True
     time_cues: bool = True
     participants: bool = True
+    facts: bool = True
     candidates: int = CANDIDATES
 
 
@@ -90,12 +99,20 @@ def rank(
     qvec = embed(query)
     terms = _terms(query, cue)
     rankings = {"dense": index.vectors.search(qvec, depth, allow), "lexical": _lexical(index, terms, depth, allow)}
+    lifted: set[int] = set()
+    if config.facts and index.graph is not None and len(index.graph):
+        by_facts = [
+            (int(index.seqs[row]), score) for row, score in rank_by_facts(index.graph, qvec, query, depth, allow)
+        ]
+        rankings["dense"], lifted = expand_dense(rankings["dense"], by_facts, depth)
     window = _window(index, cue, embed, at, config) if config.time_cues else None
     if window is not None:
         inside = _window_mask(index, window, allow)
         rankings["dense_window"] = index.vectors.search(qvec, depth, inside)
         rankings["lexical_window"] = _lexical(index, terms, depth, inside)
     fused = fuse(rankings, WEIGHTS)
+    if lifted:
+        fused = [(seq, score, {**parts, "fact": 1.0} if seq in lifted else parts) for seq, score, parts in fused]
     if config.episodes and len(index.episodes) > 1:
         fused = _with_episodes(index, fused, qvec, terms, allow)
     episodes = index.episode_of_row  # neighbours are events of the same episode
@@ -140,7 +157,7 @@ def _anchor_time(
     index: NamespaceIndex, anchor: str, embed: Callable[[str], np.ndarray], at: datetime, config: RecallConfig
 ) -> float | None:
     """When the event that ``anchor`` describes happened: the best match's event time."""
-    plain = RecallConfig(episodes=config.episodes, contiguity=False, time_cues=False, participants=False)
+    plain = RecallConfig(episodes=config.episodes, contiguity=False, time_cues=False, participants=False, facts=False)
     top = rank(index, anchor, embed, 1, allow=None, at=at, config=plain)
     if not top:
         return None

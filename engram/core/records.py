@@ -118,6 +118,8 @@ class Hit:
             parts.append(f"earlier/later first ×{c['order']:.2f}")
         if "participant" in c:
             parts.append("speaker named in the query")
+        if "fact" in c:
+            parts.append("via a fact")
         return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
 
 

@@ -259,6 +259,8 @@ def _run_engram(
     memory = Memory(store, embedder=embedder, **(options or {}))
     try:
         memory.remember_many(events_of(conv), namespace=conv.sample_id)
+        if memory.recall_config.facts:
+            memory.consolidate(conv.sample_id)
         rows = _engram_rows(conv, memory, conv.sample_id)
     finally:
         memory.close()

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from engram.cognition.association import FactGraph, build_graph
 from engram.cognition.cues import has_time_reference
 from engram.cognition.timecues import parse_time_cue
+from engram.core.records import Entity
 from engram.index.lexical import LexicalIndex
 from engram.index.vector import VectorIndex
-from engram.stores.base import EpisodeRow, VectorBatch
+from engram.stores.base import EpisodeRow, FactRow, VectorBatch
 
 __all__ = ["NamespaceIndex"]
 
@@ -41,6 +43,8 @@ class NamespaceIndex:
     first_seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     centroids: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     episode_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    facts_seen: int = -1  # the consolidation checkpoint the fact graph reflects
+    graph: FactGraph | None = None
 
     @classmethod
     def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:
@@ -82,6 +86,12 @@ class NamespaceIndex:
         self.first_seqs = np.array([r.first_seq for r in rows], dtype=np.int64)
         self.centroids = np.stack([r.centroid for r in rows]) if rows else np.zeros((0, self.vectors.dim), np.float32)
         self._map_rows()
+
+    def set_facts(self, entities: list[Entity], facts: list[FactRow], seen: int) -> None:
+        """Replace the fact graph with that of consolidation checkpoint ``seen``."""
+        row_of = dict(zip(self.seqs.tolist(), range(len(self)), strict=True))
+        self.graph = build_graph(entities, facts, row_of, self.vectors.dim)
+        self.facts_seen = seen
 
     def _map_rows(self) -> None:
         self.episode_of_row = np.searchsorted(self.first_seqs, self.seqs, side="right") - 1

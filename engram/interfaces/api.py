@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -262,7 +262,7 @@ class Memory:
             except NotFound:
                 pass
         text = wanted.text if wanted else cue
-        verbatim = dataclasses.replace(self.recall_config, time_cues=False, participants=False)
+        verbatim = dataclasses.replace(self.recall_config, time_cues=False, participants=False, facts=False)
         ranked = self._ranked(text, namespace, 5, Filter(), config=verbatim)
         hits = list(zip((seq for seq, _, _ in ranked), self.store.events([seq for seq, _, _ in ranked]), strict=True))
         if wanted:
@@ -293,6 +293,9 @@ class Memory:
                 index.add(self.store.vectors(namespace, index.vectors.last_seq))
             if index.episodes_seen != segmented:
                 index.set_episodes(self.store.episodes(namespace), segmented)
+            consolidated = self.store.consolidation_state(namespace)
+            if index.facts_seen != consolidated:
+                index.set_facts(self.store.entities(namespace), self.store.facts(namespace), consolidated)
             return index
 
     def _ann_path(self, namespace: str) -> Path | None:
@@ -335,7 +338,8 @@ class Memory:
         Raises:
             LLMError: the configured extractor failed without a fallback.
         """
-        spaces = [validate.namespace(namespace)] if namespace is not None else list(self.store.stats()["namespaces"])
+        counts = cast(dict[str, int], self.store.stats()["namespaces"])
+        spaces = [validate.namespace(namespace)] if namespace is not None else list(counts)
         report = ConsolidationReport()
         with self._consolidate_lock:
             for space in spaces:

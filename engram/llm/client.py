@@ -3,8 +3,9 @@
 ``complete_json`` asks for schema-constrained output (``response_format``), falls back to a
 system-message instruction where the server rejects that, validates the answer, and retries a
 bounded number of times: malformed answers at once, HTTP 408/429/5xx and network failures after
-exponential backoff. Anything else, or a spent retry budget, raises ``LLMError``. The API key
-never appears in messages or logs.
+exponential backoff, or after the wait a ``Retry-After`` header asks for (a wait over
+``MAX_RETRY_AFTER`` is not retried). Anything else, or a spent retry budget, raises ``LLMError``.
+The API key never appears in messages or logs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ Schema = dict[str, Any]  # a JSON Schema
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_BACKOFF = 0.5
+MAX_RETRY_AFTER = 60.0  # seconds; a server asking for a longer wait (a spent quota) fails the call at once
 INSTRUCTION = "Answer with JSON only, matching this schema: "
 _RETRYABLE_STATUS = frozenset({408, 429})
 _DETAIL_CHARS = 300
@@ -94,6 +96,9 @@ class Usage:
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
 
 class UsageTotals:
     """A thread-safe running sum of ``Usage``."""
@@ -112,11 +117,15 @@ class UsageTotals:
 
 
 class _Retryable(Exception):
-    """An attempt failed in a way that another attempt may fix (after a pause if ``backoff``)."""
+    """An attempt failed in a way that another attempt may fix (after a pause if ``backoff``).
 
-    def __init__(self, message: str, *, backoff: bool) -> None:
+    ``wait`` is the pause the server asked for (``Retry-After``), used instead of the backoff.
+    """
+
+    def __init__(self, message: str, *, backoff: bool, wait: float | None = None) -> None:
         super().__init__(message)
         self.backoff = backoff
+        self.wait = wait
 
 
 class _SchemaUnsupported(Exception):
@@ -138,8 +147,13 @@ class LLMClient:
         """Totals over every call made with this client so far."""
         return self._totals.snapshot()
 
-    def complete_json(self, messages: Messages, *, schema: Schema, name: str = "result") -> tuple[Any, Usage]:
+    def complete_json(
+        self, messages: Messages, *, schema: Schema, name: str = "result", accept: Schema | None = None
+    ) -> tuple[Any, Usage]:
         """Ask for an answer matching ``schema``; return it with this call's usage.
+
+        ``accept``, where given, is the (looser) schema the answer is checked against instead of
+        ``schema``, for callers that check some constraints themselves, item by item.
 
         Raises:
             LLMError: authentication/not-found/bad-request errors at once; malformed answers,
@@ -149,7 +163,7 @@ class LLMClient:
         try:
             while True:
                 try:
-                    value = self._attempt(messages, schema, name, spent)
+                    value = self._attempt(messages, schema, name, spent, schema if accept is None else accept)
                     return value, self._finish(spent, retries, failed=False)
                 except _Retryable as exc:
                     if retries >= self.config.max_retries:
@@ -167,14 +181,16 @@ class LLMClient:
 
     def _pause(self, exc: _Retryable, retry: int) -> None:
         logger.warning("LLM attempt failed, retry %d of %d: %s", retry, self.config.max_retries, exc)
-        if exc.backoff:
+        if exc.wait is not None:
+            time.sleep(exc.wait)
+        elif exc.backoff:
             time.sleep(self.config.backoff * 2 ** (retry - 1))
 
-    def _attempt(self, messages: Messages, schema: Schema, name: str, spent: UsageTotals) -> Any:
+    def _attempt(self, messages: Messages, schema: Schema, name: str, spent: UsageTotals, accept: Schema) -> Any:
         body = self._request(messages, schema, name)
         spent.add(_tokens_of(body))
         value = _decode_answer(_content_of(body))
-        problem = schema_violation(value, schema)
+        problem = schema_violation(value, accept)
         if problem:
             raise _Retryable(f"answer does not match the schema: {problem}", backoff=False)
         return value
@@ -201,19 +217,22 @@ class LLMClient:
             with self._opener.open(request, timeout=self.config.timeout) as response:
                 raw: bytes = response.read()
         except urllib.error.HTTPError as exc:
-            raise self._http_failure(exc.code, _read_detail(exc), "response_format" in payload) from exc
+            wait = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+            raise self._http_failure(exc.code, _read_detail(exc), "response_format" in payload, wait) from exc
         except (OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise _Retryable(f"cannot reach {self.endpoint}: {self._redact(str(reason))}", backoff=True) from exc
         return self._decode_body(raw)
 
-    def _http_failure(self, status: int, detail: str, constrained: bool) -> Exception:
+    def _http_failure(self, status: int, detail: str, constrained: bool, wait: float | None = None) -> Exception:
         lowered = detail.lower()
         if status == 400 and constrained and ("response_format" in lowered or "json_schema" in lowered):
             return _SchemaUnsupported(detail)
         message = f"HTTP {status} from {self.endpoint}: {self._redact(detail[:_DETAIL_CHARS])}"
         if status in _RETRYABLE_STATUS or status >= 500:
-            return _Retryable(message, backoff=True)
+            if wait is not None and wait > MAX_RETRY_AFTER:
+                return LLMError(f"{message} (asks to retry after {wait:g} s, more than {MAX_RETRY_AFTER:g})")
+            return _Retryable(message, backoff=True, wait=wait)
         if status in (401, 403):
             message += " (check ENGRAM_LLM_API_KEY)"
         return LLMError(message)
@@ -230,6 +249,17 @@ class LLMClient:
     def _redact(self, text: str) -> str:
         key = self.config.api_key
         return text.replace(key, "***") if key else text
+
+
+def _retry_after(value: str | None) -> float | None:
+    """The seconds a ``Retry-After`` header asks for; None where it is absent or not a number."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: back off as usual
+    return max(seconds, 0.0) if seconds == seconds else None  # NaN is no wait
 
 
 def _read_detail(exc: urllib.error.HTTPError) -> str:

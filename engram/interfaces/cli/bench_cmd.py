@@ -78,6 +78,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run_sort)
     _register_segmentation(kinds, common)
     p = kinds.add_parser(
+        "consolidation",
+        parents=[common],
+        help="consolidation speed offline, and LLM calls and tokens per event",
+        description="Remember every LoCoMo turn, then time Memory.consolidate(): with the offline rule "
+        "extractor, and with the LLM extractor against a scripted OpenAI-compatible server on 127.0.0.1.",
+    )
+    p.add_argument("--data", metavar="PATH", help="the LoCoMo file (default: $ENGRAM_LOCOMO)")
+    p.add_argument("--limit", type=int, help="only the first N conversations")
+    _common_bench_options(p)
+    p.set_defaults(run=run_consolidation)
+    p = kinds.add_parser(
         "speed",
         parents=[common],
         help="ingest rate, recall latency and bytes per event",
@@ -270,5 +281,24 @@ def run_segmentation(args: argparse.Namespace) -> int:
     (out / "segmentation.json").write_text(json.dumps(results, indent=2))
     text = segmentation.markdown(results)
     (out / "segmentation.md").write_text(text)
+    print(text)
+    return 0
+
+
+def run_consolidation(args: argparse.Namespace) -> int:
+    from engram.eval import consolidation
+
+    value = args.data or os.environ.get("ENGRAM_LOCOMO")
+    if not value or not Path(value).is_file():
+        raise InvalidInput(f"no LoCoMo data at {value!r}: pass --data PATH or set ENGRAM_LOCOMO")
+    embedder = make_embedder(args)
+    results = _in_workdir(
+        args, lambda workdir: consolidation.run(Path(value), embedder=embedder, workdir=workdir, limit=args.limit)
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "consolidation.json").write_text(json.dumps(results, indent=2))
+    text = consolidation.markdown(results)
+    (out / "consolidation.md").write_text(text)
     print(text)
     return 0

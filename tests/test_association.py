@@ -1,0 +1,108 @@
+"""Associative recall: the fact graph, spreading activation, and document expansion in recall."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from engram import HashEmbedder, Memory, RecallConfig
+from engram.cognition import association
+from engram.cognition.association import build_graph, expand_dense, rank_by_facts, seeds, spread
+from engram.core.records import Entity, Fact, new_id
+from engram.stores.base import FactRow
+from twins import TwinExtractor
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def _entity(name: str) -> Entity:
+    return Entity(new_id(), "ns", name, (), "person", 1, None)
+
+
+def _row(subject: Entity, obj: Entity | None, seq: int, vector: list[float], *, current: bool = True) -> FactRow:
+    fact = Fact(
+        id=new_id(),
+        namespace="ns",
+        subject=subject.name,
+        predicate="friend_of",
+        object=obj.name if obj else "x",
+        subject_id=subject.id,
+        object_id=obj.id if obj else None,
+        valid_from=T0,
+        valid_to=None if current else T0 + timedelta(days=1),
+        confidence=1.0,
+        sources=(f"e{seq}",),
+        recorded_at=T0,
+    )
+    return FactRow(fact, (seq,), np.array(vector, dtype=np.float32))
+
+
+def test_activation_spreads_two_hops_and_decays() -> None:
+    ann, bob, cid, dan = (_entity(n) for n in ("Ann", "Bob", "Cid", "Dan"))
+    rows = [
+        _row(ann, bob, 1, [1, 0]),  # Ann - Bob: one hop from Ann
+        _row(bob, cid, 2, [1, 0]),  # Bob - Cid: two hops
+        _row(dan, None, 3, [1, 0]),  # unrelated
+    ]
+    graph = build_graph([ann, bob, cid, dan], rows, {1: 0, 2: 1, 3: 2}, dim=2)
+    start = seeds(graph, "What does Ann's friend do?")
+    assert start.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert spread(graph, start).tolist() == [1.0, association.DECAY, 0.0]
+
+
+def test_seeds_match_multi_word_names_and_aliases() -> None:
+    city = Entity(new_id(), "ns", "New York City", ("NYC",), "place", 1, None)
+    graph = build_graph([city], [], {}, dim=2)
+    assert seeds(graph, "trips to new york city?").tolist() == [1.0]
+    assert seeds(graph, "what about NYC").tolist() == [1.0]
+    assert seeds(graph, "york").tolist() == [0.0]
+
+
+def test_superseded_facts_rank_below_current_ones() -> None:
+    ann = _entity("Ann")
+    rows = [_row(ann, None, 1, [1, 0], current=False), _row(ann, None, 2, [1, 0])]
+    graph = build_graph([ann], rows, {1: 0, 2: 1}, dim=2)
+    ranked = rank_by_facts(graph, np.array([1, 0], dtype=np.float32), "Ann", 10, None)
+    assert [row for row, _ in ranked] == [1, 0]
+    assert ranked[1][1] == pytest.approx(association.SUPERSEDED * ranked[0][1])
+
+
+def test_allow_mask_hides_facts_of_filtered_events() -> None:
+    ann = _entity("Ann")
+    graph = build_graph([ann], [_row(ann, None, 1, [1, 0]), _row(ann, None, 2, [1, 0])], {1: 0, 2: 1}, dim=2)
+    ranked = rank_by_facts(graph, np.array([1, 0], dtype=np.float32), "Ann", 10, np.array([False, True]))
+    assert [row for row, _ in ranked] == [1]
+
+
+def test_expand_dense_takes_the_better_of_event_and_fact() -> None:
+    dense = [(10, 0.9), (11, 0.5)]
+    merged, lifted = expand_dense(dense, [(12, 1.0), (11, 0.1)], depth=3)
+    assert merged == [(10, 0.9), (12, association.FACT_SCALE * 1.0), (11, 0.5)]
+    assert lifted == {12}
+
+
+def test_a_fact_brings_an_event_that_shares_no_word_with_the_query(tmp_path) -> None:
+    isolated = RecallConfig(episodes=False, contiguity=False)  # the fact stage alone beside dense and lexical
+    mem = Memory(tmp_path / "m", embedder=HashEmbedder(dim=256), extractor=TwinExtractor(), recall=isolated)
+    filler = [f"Ann talked about the weather and the news, day {i}" for i in range(30)]
+    items = [{"text": t, "speaker": "Ann", "occurred_at": T0 + timedelta(hours=i)} for i, t in enumerate(filler)]
+    items.insert(12, {"text": "my dog Pico chewed a shoe", "speaker": "Ann", "occurred_at": T0 + timedelta(hours=40)})
+    events = mem.remember_many(items, namespace="ann")
+    target = events[12].id
+    query = "which pet"
+
+    def rank_of_target(memory: Memory) -> int:
+        ids = [h.event.id for h in memory.recall(query, namespace="ann", k=30)]
+        return ids.index(target) if target in ids else 99
+
+    no_facts = RecallConfig(episodes=False, contiguity=False, facts=False)
+    plain = Memory(tmp_path / "m", embedder=HashEmbedder(dim=256), recall=no_facts)
+    before = rank_of_target(plain)
+    mem.consolidate("ann")
+    hits = mem.recall(query, namespace="ann", k=3)
+    assert hits[0].event.id == target and "via a fact" in hits[0].why()
+    assert rank_of_target(plain) == before > 0  # switched off: no fact, no lift
+    plain.close()
+    mem.close()
