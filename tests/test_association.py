@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from twins import TwinExtractor
 
 from engram import HashEmbedder, Memory, RecallConfig
 from engram.cognition import association
 from engram.cognition.association import build_graph, expand_dense, rank_by_facts, seeds, spread
 from engram.core.records import Entity, Fact, new_id
 from engram.stores.base import FactRow
-from twins import TwinExtractor
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 

@@ -1,11 +1,14 @@
-"""Modern Hopfield retrieval: numerics, limits in β, validation, and the completion benchmark."""
+"""Modern Hopfield retrieval: numerics, limits in β, validation, and the completion benchmark harness."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
 from engram import HashEmbedder
+from engram.errors import InvalidInput
 from engram.eval import completion
 from engram.neural.hopfield import complete, hopfield_retrieve, softmax_weights
 
@@ -117,48 +120,70 @@ def test_half_zeroed_cues_are_completed_at_least_as_often_as_plain_similarity() 
     ],
 )
 def test_invalid_input_raises(stored_: np.ndarray, state: np.ndarray, beta: float, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidInput, match=message):
         hopfield_retrieve(stored_, state, beta=beta)
-    with pytest.raises(ValueError, match=message if message != "shape" else "cue"):
+    with pytest.raises(InvalidInput, match=message if message != "shape" else "cue"):
         complete(stored_, state, beta=beta)
 
 
 def test_invalid_options_raise(stored: np.ndarray) -> None:
-    with pytest.raises(ValueError, match="max_steps"):
+    with pytest.raises(InvalidInput, match="max_steps"):
         hopfield_retrieve(stored, stored[0], beta=1.0, max_steps=0)
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(InvalidInput, match="eps"):
         hopfield_retrieve(stored, stored[0], beta=1.0, eps=-1.0)
-    with pytest.raises(ValueError, match="zero"):
+    with pytest.raises(InvalidInput, match="zero"):
         complete(stored, np.zeros(32), beta=1.0)
 
 
 _SUBJECTS = ["Alice", "Bob", "Carol", "Dave", "Erin"]
 _PLACES = ["the harbour", "a mountain cabin", "the old library", "her cousin's farm"]
-_SENTENCES = [
-    f"{who}: last weekend I went to {where} and we talked about {topic} for hours"
-    for who, where, topic in zip(
-        _SUBJECTS * 4,
-        _PLACES * 5,
-        ["painting", "sailing", "chess", "gardening", "jazz", "baking", "hiking", "poetry", "rockets", "birds"] * 2,
-        strict=False,
-    )
-] + ["Bob: ok", "Alice: thanks!"]
+_TOPICS = ["painting", "sailing", "chess", "gardening", "jazz", "baking", "hiking", "poetry", "rockets", "birds"]
 
 
-def test_completion_benchmark_on_synthetic_sentences() -> None:
-    report = completion.run(_SENTENCES, HashEmbedder(dim=256), beta_values=(16.0, np.inf), sigmas=(0.5,), seed=1)
-    assert report["texts"] == 22 and report["cued"] == 20  # the two short turns are stored, not cued
-    for block in (report["half_words"], report["noise"]["0.5"]):
-        assert block["cues"] == 20
-        plain = block["plain"]["accuracy"]
-        assert 0.0 <= plain <= 1.0
-        assert set(block["hopfield"]) == {"16", "inf"}
-        assert block["hopfield"]["inf"]["accuracy"] == plain  # β = inf is nearest neighbour
-        assert block["hopfield"]["inf"]["gained"] == block["hopfield"]["inf"]["lost"] == 0
-    assert report["half_words"]["plain"]["accuracy"] > 0.5  # half the words still find most sentences
-    again = completion.run(_SENTENCES, HashEmbedder(dim=256), beta_values=(16.0, np.inf), sigmas=(0.5,), seed=1)
+def _conversation(verb: str) -> list[str]:
+    return [
+        f"{who}: last weekend I {verb} {where} and we talked about {topic} for hours"
+        for who, where, topic in zip(_SUBJECTS * 4, _PLACES * 5, _TOPICS * 2, strict=False)
+    ] + ["Bob: ok", "Alice: thanks!"]
+
+
+_CONVERSATIONS = {"tune-me": _conversation("went to"), "report-me": _conversation("drove out to")}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return completion.run(_CONVERSATIONS, HashEmbedder(dim=256), tune=["tune-me"], seed=1)
+
+
+def test_completion_benchmark_tunes_on_one_store_and_reports_on_the_other(report: dict[str, Any]) -> None:
+    assert report["tune"] == ["tune-me"] and report["held_out"] == ["report-me"]
+    assert report["turns"] == {"tune-me": 22, "report-me": 22}
+    assert set(report["results"]) == set(completion.CUE_KINDS)
+    for block in report["results"].values():
+        assert block["cues"] == 20  # the two short turns are stored, not cued
+        assert set(block["methods"]) == set(completion.METHODS)
+        plain = block["methods"]["plain"]
+        assert plain["vs_plain"] == {"gained": 0, "lost": 0, "p": 1.0}
+        assert plain["top1_ci95"][0] <= plain["top1"] <= plain["top1_ci95"][1]
+        assert block["methods"]["likelihood"]["top1"] >= plain["top1"]
+    assert set(report["tuned"]) == {name for name, (_, grid) in completion.METHODS.items() if len(grid) > 1}
+
+
+def test_completion_benchmark_is_deterministic_and_limited(report: dict[str, Any]) -> None:
+    again = completion.run(_CONVERSATIONS, HashEmbedder(dim=256), tune=["tune-me"], seed=1)
     assert again == report
-    assert completion.run(_SENTENCES, HashEmbedder(dim=256), limit=5)["cued"] == 5
+    small = completion.run(
+        _CONVERSATIONS, HashEmbedder(dim=256), tune=["tune-me"], kinds=["drop50"], methods=["likelihood"], limit=5
+    )
+    assert small["results"]["drop50"]["cues"] == 5
+    assert set(small["results"]["drop50"]["methods"]) == {*completion.REFERENCES, "likelihood"}
+
+
+def test_completion_benchmark_needs_a_store_on_each_side() -> None:
+    with pytest.raises(InvalidInput, match="tune on"):
+        completion.run(_CONVERSATIONS, HashEmbedder(dim=256), tune=["tune-me", "report-me"])
+    with pytest.raises(InvalidInput, match="unknown"):
+        completion.run(_CONVERSATIONS, HashEmbedder(dim=256), tune=["tune-me"], kinds=["drop99"])
 
 
 def test_half_word_cue_keeps_half_the_words_in_order() -> None:
@@ -166,3 +191,19 @@ def test_half_word_cue_keeps_half_the_words_in_order() -> None:
     cue = completion.half_word_cue(text, np.random.default_rng(0)).split()
     assert len(cue) == 4
     assert cue == sorted(cue, key=text.split().index)
+    assert len(completion.drop_word_cue(text, 0.75, np.random.default_rng(0)).split()) == 2
+
+
+def test_swap_word_cue_replaces_words_from_the_pool() -> None:
+    text = "one two three four five six seven eight"
+    cue = completion.swap_word_cue(text, 0.5, ["X"], np.random.default_rng(0)).split()
+    assert len(cue) == 8 and cue.count("X") == 4
+    assert [w for w in cue if w != "X"] == [w for w in text.split() if w in cue]
+
+
+def test_sign_test_and_interval() -> None:
+    assert completion._sign_test(0, 0) == 1.0
+    assert completion._sign_test(10, 0) == pytest.approx(2 / 1024)
+    assert completion._sign_test(3, 3) == 1.0
+    low, high = completion._wilson(90, 100)
+    assert low < 0.9 < high and 0.8 < low and high < 0.95

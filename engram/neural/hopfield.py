@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from engram.errors import InvalidInput
+
 __all__ = ["complete", "hopfield_retrieve", "softmax_weights"]
 
 DEFAULT_MAX_STEPS = 10
@@ -35,32 +37,32 @@ _TINY = 1e-12
 def _check_stored(stored: np.ndarray) -> np.ndarray:
     stored = np.asarray(stored, dtype=np.float64)
     if stored.ndim != 2:
-        raise ValueError(f"stored must be a matrix [n, d], got shape {stored.shape}")
+        raise InvalidInput(f"stored must be a matrix [n, d], got shape {stored.shape}")
     if stored.shape[0] == 0:
-        raise ValueError("stored is empty: at least one stored pattern is needed")
+        raise InvalidInput("stored is empty: at least one stored pattern is needed")
     if stored.shape[1] == 0:
-        raise ValueError("stored patterns have dimension 0")
+        raise InvalidInput("stored patterns have dimension 0")
     if not np.all(np.isfinite(stored)):
-        raise ValueError("stored has non-finite entries")
+        raise InvalidInput("stored has non-finite entries")
     return stored
 
 
 def _check_state(state: np.ndarray, dim: int, name: str) -> np.ndarray:
     state = np.asarray(state, dtype=np.float64)
     if state.shape != (dim,):
-        raise ValueError(f"{name} must be a vector of shape ({dim},), got {state.shape}")
+        raise InvalidInput(f"{name} must be a vector of shape ({dim},), got {state.shape}")
     if not np.all(np.isfinite(state)):
-        raise ValueError(f"{name} has non-finite entries")
+        raise InvalidInput(f"{name} has non-finite entries")
     return state
 
 
 def _check_options(beta: float, max_steps: int, eps: float) -> None:
     if not beta > 0:  # also rejects NaN
-        raise ValueError(f"beta must be positive (np.inf for nearest neighbour), got {beta}")
+        raise InvalidInput(f"beta must be positive (np.inf for nearest neighbour), got {beta}")
     if max_steps < 1:
-        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        raise InvalidInput(f"max_steps must be at least 1, got {max_steps}")
     if not (eps >= 0 and math.isfinite(eps)):
-        raise ValueError(f"eps must be finite and non-negative, got {eps}")
+        raise InvalidInput(f"eps must be finite and non-negative, got {eps}")
 
 
 def softmax_weights(similarities: np.ndarray, beta: float) -> np.ndarray:
@@ -104,7 +106,7 @@ def hopfield_retrieve(
         (retrieved ξ [d], weights p [n] of the last update, number of updates run), in float64.
 
     Raises:
-        ValueError: bad shapes, non-finite values, an empty store, beta <= 0, max_steps < 1.
+        InvalidInput: bad shapes, non-finite values, an empty store, beta <= 0, max_steps < 1.
     """
     _check_options(beta, max_steps, eps)
     stored = _check_stored(stored)
@@ -139,13 +141,13 @@ def complete(
         the index is the largest weight of the last step and the state is that stored pattern.
 
     Raises:
-        ValueError: as ``hopfield_retrieve``, and for a zero cue.
+        InvalidInput: as ``hopfield_retrieve``, and for a zero cue.
     """
     stored = _check_stored(stored)
     cue = _check_state(cue, stored.shape[1], "cue")
     norm = float(np.linalg.norm(cue))
     if norm <= _TINY:
-        raise ValueError("cue is the zero vector")
+        raise InvalidInput("cue is the zero vector")
     retrieved, weights, _ = hopfield_retrieve(stored, cue / norm, beta=beta, max_steps=max_steps, eps=eps)
     length = float(np.linalg.norm(retrieved))
     if length <= _TINY:
