@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engram.eval import facts
 from engram.eval.facts import PREDICATES, Triple, baseline_extract, match, normalise_object, object_similarity
+from engram.llm import extraction
+from engram.llm.rules import RuleExtractor
 
 SAID_AT = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
 
@@ -101,10 +104,33 @@ def _is_iso_when(value: str) -> bool:
     return len(value) == 4 and value.isdigit()
 
 
+def test_the_vocabulary_is_the_extractors_own() -> None:
+    assert facts.PREDICATES is extraction.PREDICATES
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def test_labelled_sample_is_well_formed() -> None:
-    lines = [json.loads(line) for line in facts.DEFAULT_LABELS.read_text(encoding="utf-8").splitlines()]
+    lines = _lines(facts.DEFAULT_LABELS)
     assert len(lines) >= 120
     assert sum(1 for line in lines if not line["facts"]) >= 15
+    _check_labels(facts.DEFAULT_LABELS)
+
+
+def test_heldout_sample_is_well_formed_and_disjoint_from_the_development_one() -> None:
+    lines = _lines(facts.DEFAULT_HELDOUT)
+    assert len(lines) >= 60
+    assert sum(1 for line in lines if line["facts"]) >= 45
+    assert sum(1 for line in lines if not line["facts"]) >= 15
+    _check_labels(facts.DEFAULT_HELDOUT)
+    dev = {(line["sample_id"], line["dia_id"]) for line in _lines(facts.DEFAULT_LABELS)}
+    assert not dev & {(line["sample_id"], line["dia_id"]) for line in lines}
+
+
+def _check_labels(path: Path) -> None:
+    lines = _lines(path)
     keys = [(line["sample_id"], line["dia_id"]) for line in lines]
     assert len(set(keys)) == len(keys)
     assert {sample_id for sample_id, _ in keys} >= {"conv-26", "conv-30", "conv-41", "conv-42", "conv-43"}
@@ -116,7 +142,7 @@ def test_labelled_sample_is_well_formed() -> None:
             assert fact["subject"] and fact["object"]
             if "when" in fact:
                 assert _is_iso_when(fact["when"]), fact
-    assert len(facts.load_labels()) == len(lines)  # the loader's own validation agrees
+    assert len(facts.load_labels(path)) == len(lines)  # the loader's own validation agrees
 
 
 def test_load_labels_rejects_unknown_predicates_and_bad_dates(tmp_path: Path) -> None:
@@ -152,30 +178,32 @@ def _write_locomo(path: Path) -> None:
     path.write_text(json.dumps([{"sample_id": "conv-x", "conversation": conversation, "qa": []}]))
 
 
+_GOLD = [
+    {"sample_id": "conv-x", "dia_id": "D1:1", "facts": []},
+    {
+        "sample_id": "conv-x",
+        "dia_id": "D1:2",
+        "facts": [
+            {"subject": "Melanie", "predicate": "visited", "object": "beach", "when": "2023-05-07"},
+            {"subject": "Melanie", "predicate": "partner_of", "object": "husband"},
+        ],
+    },
+    {
+        "sample_id": "conv-x",
+        "dia_id": "D1:3",
+        "facts": [
+            {"subject": "Caroline", "predicate": "likes", "object": "pottery"},
+            {"subject": "Caroline", "predicate": "plans", "object": "adopt children"},
+        ],
+    },
+]
+
+
 def test_score_baseline_end_to_end(tmp_path: Path) -> None:
     locomo = tmp_path / "locomo.json"
     _write_locomo(locomo)
-    gold = [
-        {"sample_id": "conv-x", "dia_id": "D1:1", "facts": []},
-        {
-            "sample_id": "conv-x",
-            "dia_id": "D1:2",
-            "facts": [
-                {"subject": "Melanie", "predicate": "visited", "object": "beach", "when": "2023-05-07"},
-                {"subject": "Melanie", "predicate": "partner_of", "object": "husband"},
-            ],
-        },
-        {
-            "sample_id": "conv-x",
-            "dia_id": "D1:3",
-            "facts": [
-                {"subject": "Caroline", "predicate": "likes", "object": "pottery"},
-                {"subject": "Caroline", "predicate": "plans", "object": "adopt children"},
-            ],
-        },
-    ]
     labels = tmp_path / "labels.jsonl"
-    labels.write_text("".join(json.dumps(row) + "\n" for row in gold))
+    labels.write_text("".join(json.dumps(row) + "\n" for row in _GOLD))
 
     sample = facts.load_sample(locomo, labels)
     assert [turn.speaker for turn in sample] == ["Caroline", "Melanie", "Caroline"]
@@ -205,4 +233,41 @@ def test_main_prints_a_json_report(tmp_path: Path, capsys: pytest.CaptureFixture
     labels = tmp_path / "labels.jsonl"
     labels.write_text(json.dumps({"sample_id": "conv-x", "dia_id": "D1:1", "facts": []}) + "\n")
     assert facts.main([str(locomo), "--labels", str(labels)]) == 0
-    assert json.loads(capsys.readouterr().out)["turns"] == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["turns"] == 1 and report["extractor"] == "rules"
+    assert report["throughput"]["turns"] == 3  # every turn of the file, not only the labelled ones
+    assert set(report["throughput"]) == {"turns", "cpu_seconds", "turns_per_cpu_second"}
+
+
+def test_main_scores_the_chosen_extractor_per_predicate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locomo, labels = tmp_path / "locomo.json", tmp_path / "labels.jsonl"
+    _write_locomo(locomo)
+    labels.write_text(json.dumps(_GOLD[1]) + "\n")
+    assert facts.main([str(locomo), "--labels", str(labels), "--extractor", "baseline"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["extractor"] == "baseline"
+    assert report["per_predicate"]["visited"]["tp"] == 1 and report["per_predicate"]["partner_of"]["tp"] == 1
+    with pytest.raises(SystemExit):
+        facts.main([str(locomo), "--extractor", "nonesuch"])
+
+
+def test_score_extractor_scores_claims_like_triples(tmp_path: Path) -> None:
+    locomo, labels = tmp_path / "locomo.json", tmp_path / "labels.jsonl"
+    _write_locomo(locomo)
+    labels.write_text("".join(json.dumps(row) + "\n" for row in _GOLD))
+    sample = facts.load_sample(locomo, labels)
+    as_claims = facts.score_extractor(sample, facts.BaselineExtractor()).as_dict()
+    assert as_claims == facts.score(sample, baseline_extract).as_dict()
+    rules = facts.score_extractor(sample, RuleExtractor())
+    assert rules.overall.tp >= 3 and rules.turns == 3
+
+
+def test_claims_to_triples_keeps_subject_predicate_object_and_when() -> None:
+    claim = extraction.Claim("Ana", "visited", "Oslo", "e1", "2023-05-07", "place", 0.7)
+    assert facts.claims_to_triples([claim]) == [Triple("Ana", "visited", "Oslo", "2023-05-07")]
+
+
+def test_throughput_counts_turns_per_cpu_second() -> None:
+    utterances = [extraction.Utterance(str(i), "I love tea.", "Ana", SAID_AT) for i in range(50)]
+    report = facts.throughput(RuleExtractor(), utterances)
+    assert report["turns"] == 50 and report["cpu_seconds"] >= 0

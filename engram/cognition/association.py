@@ -40,6 +40,9 @@ __all__ = [
     "rank_by_facts",
 ]
 
+# LoCoMo dev recall@10 (multi-hop) by (ACTIVATION, FACT_SCALE): (0, 0.8) 0.745 (0.475), (0.1, 0.7)
+# 0.746 (0.474), (0.1, 0.8) 0.756 (0.495), (0.1, 0.9) 0.748 (0.502), (0.2, 0.7) 0.758 (0.498),
+# (0.2, 0.8) 0.747 (0.515); without facts 0.739 (0.432). Tuned on the dev set it is reported on.
 ACTIVATION = 0.1  # weight of activation beside cosine in a fact's score
 FACT_SCALE = 0.8  # a fact's score counts this much against an event's own cosine (``expand_dense``)
 DECAY = 0.5  # activation kept per hop

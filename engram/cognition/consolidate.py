@@ -238,6 +238,8 @@ def _fold(
                 extractor=extractor_name,
             )
         )
+    # The whole sentence, subject included: embedding "predicate object" alone (so that only
+    # activation carries the subject) gave LoCoMo dev recall@10 0.745-0.754 against 0.756.
     vectors = embedder.embed([f.text() for f in facts])
     for fact, vector in zip(facts, np.asarray(vectors, dtype=np.float32), strict=True):
         counts[semantic.add(fact, events[fact.sources[0]][0], vector)] += 1

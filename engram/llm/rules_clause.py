@@ -103,7 +103,8 @@ class _Clause:
         return inside[0] if inside else self.times[0] if len(self.times) == 1 else None
 
     def low(self, i: int) -> str:
-        return self.tokens[i].low if i < self.end else ""
+        """The lower-cased token ``i``, or "" past either end of the clause's sentence part."""
+        return self.tokens[i].low if 0 <= i < self.end else ""
 
     def at(self, i: int, *seq: str) -> int | None:
         """The index after ``seq`` when the tokens from ``i`` spell it, else None."""
@@ -336,12 +337,8 @@ def _future(c: _Clause) -> bool:
 
 
 def _ahead(c: _Clause) -> bool:
-    phrase = _time_of(c)
+    phrase = c.time
     return phrase is not None and phrase.label is None and phrase.ahead is not None
-
-
-def _time_of(c: _Clause) -> TimePhrase | None:
-    return c.time
 
 
 _RELATION: dict[str, str] = {

@@ -28,7 +28,6 @@ from engram.llm.rules_clause import (  # the rule extractor's own parts: private
     _phrase,
     _run,
     _text,
-    _time_of,
     _trip_to,
     _verb_phrases,
 )
@@ -191,7 +190,7 @@ def _get(c: _Clause, i: int) -> Iterator[_Found]:
         yield from _did(c, i + 1)  # "I got to teach people vegan recipes"
     elif low not in _FOREIGN and low not in ("to", "into", "lost", "chance", "so", "really"):
         if obj := _phrase(c, i, limit=5):
-            phrase = _time_of(c)
+            phrase = c.time
             head = _head(obj)
             owned = head in words.OWNABLE or (phrase is not None and phrase.label and head not in _NOT_OWNED)
             yield from _relation_or(c, obj, _Found("owns", obj, 0.6, "thing", dated=True) if owned else None)
@@ -300,7 +299,7 @@ def _did(c: _Clause, i: int, *, confidence: float | None = None) -> Iterator[_Fo
     """Any other past activity: the verb phrase itself ("ran a charity race for mental health")."""
     if _future(c) or "neg" in c.aux:
         return
-    dated = _time_of(c) is not None or "just" in c.aux
+    dated = c.time is not None or "just" in c.aux
     weight = confidence if confidence is not None else (0.7 if dated else 0.4)
     for phrase in _verb_phrases(c, i, past=True):
         with_whom = f" with {c.partner}" if c.partner else ""
@@ -462,7 +461,7 @@ def _have(c: _Clause, i: int) -> Iterator[_Found]:
     head = obj.rsplit(" ", 1)[-1].lower() if obj else ""
     if head == "allergy":
         yield _Found("allergic_to", obj.rsplit(" ", 1)[0], 0.8)
-    elif head in words.EVENTS and _time_of(c) is not None:
+    elif head in words.EVENTS and c.time is not None:
         yield from _plans(c, i) if _ahead(c) else iter([_Found("attended", obj, 0.6, dated=True)])
     elif obj:
         yield from _relation_or(c, obj, _Found("owns", obj, 0.5, "thing") if head in words.OWNABLE else None)
