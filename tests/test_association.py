@@ -12,6 +12,7 @@ from engram import HashEmbedder, Memory, RecallConfig
 from engram.cognition import association
 from engram.cognition.association import build_graph, expand_dense, rank_by_facts, seeds, spread
 from engram.core.records import Entity, Fact, new_id
+from engram.errors import InvalidInput
 from engram.stores.base import FactRow
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -106,3 +107,25 @@ def test_a_fact_brings_an_event_that_shares_no_word_with_the_query(tmp_path) -> 
     assert rank_of_target(plain) == before > 0  # switched off: no fact, no lift
     plain.close()
     mem.close()
+
+
+def test_complete_finds_the_memory_a_fragment_belongs_to(mem) -> None:
+    texts = [
+        f"{who} said the {thing} was {how} near the {place}"
+        for who, thing, how, place in zip(
+            ["Ann", "Bob", "Cid", "Dee", "Eve", "Fay"] * 5,
+            ["bike", "tent", "lamp", "boat", "kite", "drum"] * 5,
+            ["broken", "lost", "new", "old", "found"] * 6,
+            ["lake", "park", "shop", "hill", "barn", "pier", "road", "mill", "wood", "gate"] * 3,
+            strict=True,
+        )
+    ]
+    events = mem.remember_many([{"text": t} for t in texts], namespace="frag")
+    target = events[7]  # "Bob said the tent was new near the mill"
+    hits = mem.complete("Bob tent near mill", namespace="frag", k=3)
+    assert hits[0].event.id == target.id
+    weights = [h.components["weight"] for h in hits]
+    assert weights == sorted(weights, reverse=True) and 0 < sum(weights) <= 1 + 1e-9
+    assert mem.complete("anything", namespace="empty") == []
+    with pytest.raises(InvalidInput):
+        mem.complete("  ", namespace="frag")

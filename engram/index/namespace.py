@@ -21,8 +21,9 @@ from engram.cognition.association import FactGraph, build_graph
 from engram.cognition.cues import has_time_reference
 from engram.cognition.timecues import parse_time_cue
 from engram.core.records import Entity
-from engram.index.lexical import LexicalIndex
+from engram.index.lexical import LexicalIndex, stems, tokens
 from engram.index.vector import VectorIndex
+from engram.neural.completion import Lexicon, build_lexicon
 from engram.stores.base import EpisodeRow, FactRow, VectorBatch
 
 __all__ = ["NamespaceIndex"]
@@ -45,6 +46,9 @@ class NamespaceIndex:
     episode_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     facts_seen: int = -1  # the consolidation checkpoint the fact graph reflects
     graph: FactGraph | None = None
+    vocabulary: dict[str, int] = field(default_factory=dict)  # every word stem, for pattern completion
+    word_bags: list[np.ndarray] = field(default_factory=list)  # [n] stem ids of each row, function words kept
+    _lexicon: Lexicon | None = None  # built from word_bags on first use after growth
 
     @classmethod
     def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:
@@ -70,7 +74,26 @@ class NamespaceIndex:
         dated = np.array([has_time_reference(t) for t in batch.texts], dtype=bool)
         self.dated = np.concatenate([self.dated, dated])
         self.mentioned = np.concatenate([self.mentioned, _mentioned(batch, dated)])
+        self.word_bags.extend(self.features(text, grow=True) for text in batch.texts)
+        self._lexicon = None
         self._map_rows()
+
+    def features(self, text: str, *, grow: bool = False) -> np.ndarray:
+        """Stem ids of every word of ``text`` (function words too: a fragment of a memory shares
+        them with it); unknown stems get new ids when ``grow``, else are left out."""
+        ids = []
+        for stem in stems(tokens(text)):
+            if grow:
+                ids.append(self.vocabulary.setdefault(stem, len(self.vocabulary)))
+            elif stem in self.vocabulary:
+                ids.append(self.vocabulary[stem])
+        return np.array(ids, dtype=np.int64)
+
+    def lexicon(self) -> Lexicon:
+        """The word-stem view of every row for pattern completion (rebuilt after the index grew)."""
+        if self._lexicon is None:
+            self._lexicon = build_lexicon(self.word_bags, max(len(self.vocabulary), 1))
+        return self._lexicon
 
     def window_rows(self, since: float, until: float) -> np.ndarray:
         """Rows that happened in [since, until) (unix seconds) or whose text refers to a time

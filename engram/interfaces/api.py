@@ -25,6 +25,7 @@ from engram.errors import InvalidInput, NotFound
 from engram.index.namespace import NamespaceIndex
 from engram.index.vector import VectorIndex
 from engram.llm.extraction import Extractor
+from engram.neural.completion import DEFAULT_KAPPA, complete_cue
 from engram.perception.embedders import Embedder, default_embedder
 from engram.perception.segmentation import SegmentationConfig
 from engram.stores.base import Filter, Store
@@ -33,6 +34,7 @@ from engram.stores.sqlite import SQLiteStore
 
 __all__ = ["Memory"]
 
+COMPLETION_KAPPA = DEFAULT_KAPPA  # weight of the dense view beside the words (tuned on fragment cues)
 _ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
 
 
@@ -230,6 +232,39 @@ class Memory:
         return rank(
             index, query, self._embed_one, k, allow=allow, at=at or utcnow(), config=config or self.recall_config
         )
+
+    def complete(self, cue: str, *, namespace: str = "default", k: int = 5) -> list[Hit]:
+        """Pattern completion: the stored events a partial or garbled cue most likely belongs to.
+
+        A modern Hopfield update in key/value form over each event's dense vector and its word
+        stems (``engram.neural.completion``): the weights are the posterior probability that
+        the cue was drawn from each event. Use it when the cue is a fragment of a memory
+        ("…the shoe and the dog…") rather than a question; ``hit.components["weight"]`` is that
+        probability. On LoCoMo dev turns cued by half their words it finds the right turn 0.999
+        of the time, against 0.745 for plain cosine (``python -m engram.eval.completion``).
+        """
+        cue = validate.text(cue, "cue")
+        namespace = validate.namespace(namespace)
+        k = validate.top_k(k)
+        index = self._index(namespace)
+        if not len(index):
+            return []
+        with self._lock:
+            lexicon, features = index.lexicon(), index.features(cue)
+        stored = index.vectors.matrix[: len(index)]
+        done = complete_cue(
+            stored, self._embed_one(cue), lexicon=lexicon, cue_features=features, kappa=COMPLETION_KAPPA
+        )
+        rows = np.lexsort((np.arange(len(done.scores)), -done.scores))[:k]
+        events = self.store.events([int(index.seqs[r]) for r in rows])
+        return [
+            Hit(
+                event,
+                float(done.weights[r]),
+                {"completion": float(done.scores[r]), "completion_rank": rank, "weight": float(done.weights[r])},
+            )
+            for rank, (r, event) in enumerate(zip(rows.tolist(), events, strict=True), start=1)
+        ]
 
     def _embed_one(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
