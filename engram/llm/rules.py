@@ -225,6 +225,9 @@ class RuleExtractor:
         return [claim for utterance in utterances for claim in _utterance_claims(utterance)]
 
 
+_ISO_WHEN = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?|-W\d{2})?")
+
+
 def _utterance_claims(utterance: Utterance) -> list[Claim]:
     if not utterance.speaker:
         return []
@@ -241,7 +244,7 @@ def _utterance_claims(utterance: Utterance) -> list[Claim]:
                     found.predicate,
                     found.object,
                     utterance.key,
-                    when,
+                    when if when and _ISO_WHEN.fullmatch(when) else None,  # years before 1000 have no ISO label
                     found.object_type,
                     found.confidence,
                 )
