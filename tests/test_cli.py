@@ -59,7 +59,7 @@ def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ENGRAM_EMBEDDER", "hash")
     monkeypatch.setenv("ENGRAM_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("ENGRAM_HOME", raising=False)
-    for name in ("ENGRAM_LOCOMO", "ENGRAM_LONGMEMEVAL"):
+    for name in ("ENGRAM_LOCOMO", "ENGRAM_LONGMEMEVAL", "ENGRAM_LLM_URL", "ENGRAM_LLM_MODEL", "ENGRAM_LLM_API_KEY"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -343,3 +343,34 @@ def test_bench_without_a_mechanism_and_the_ablation_table(
     table = (out_dir / "ablation.md").read_text()
     for label in ("(full engine)", "segmentation", "episodes", "contiguity", "time_cues", "participants"):
         assert f"| {label} |" in table
+
+
+def test_sleep_then_facts_profile_and_reflect(capsys: pytest.CaptureFixture[str], home: str, tmp_path: Path) -> None:
+    turns = [
+        {"text": "I live in Berlin with my dog Pico.", "speaker": "alice", "occurred_at": "2024-01-03T10:00:00Z"},
+        {"text": "I love hiking in the mountains.", "speaker": "alice", "occurred_at": "2024-01-04T10:00:00Z"},
+        {"text": "I moved to Lisbon last month!", "speaker": "alice", "occurred_at": "2024-06-20T10:00:00Z"},
+    ]
+    code, _, _ = run(capsys, "--home", home, "import", str(write_jsonl(tmp_path / "t.jsonl", turns)), "-n", "alice")
+    assert code == 0
+    code, out, _ = run(capsys, "--home", home, "sleep", "-n", "alice", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["events"] == 3 and report["superseded"] >= 1
+    code, out, _ = run(capsys, "sleep", "--home", home)
+    assert code == 0 and out.startswith("consolidated 0 events")  # idempotent
+    code, out, _ = run(capsys, "--home", home, "facts", "-n", "alice", "--about", "alice", "--json")
+    facts = {(f["predicate"], f["object"]) for f in json.loads(out)}
+    assert ("lives_in", "Lisbon") in facts and ("lives_in", "Berlin") not in facts
+    code, out, _ = run(capsys, "--home", home, "facts", "-n", "alice", "--at", "2024-02-01T00:00:00Z")
+    assert "alice lives in Berlin" in out and "Lisbon" not in out
+    code, out, _ = run(capsys, "--home", home, "profile", "-n", "alice")
+    assert code == 0 and "alice lives in: Lisbon" in out
+    assert stats(capsys, home)["facts"] >= 4
+    code, out, _ = run(capsys, "--home", home, "recall", "Lisbon", "-n", "alice", "--json")
+    source = json.loads(out)[0]["id"]
+    code, out, _ = run(capsys, "--home", home, "reflect", "alice settled in", "--source", source, "-n", "alice")
+    assert code == 0 and len(out.strip()) == 32
+    code, _, err = run(capsys, "--home", home, "reflect", "x", "--source", "nope", "-n", "alice")
+    assert code == 2 and "nope" in err
+    code, _, err = run(capsys, "--home", home, "sleep", "--every", "0")
+    assert code == 2 and "--every" in err
