@@ -289,3 +289,22 @@ def test_longmemeval_run_end_to_end(lme_file: Path, tmp_path: Path) -> None:
     assert res["baselines"]["engram_turns"]["overall"]["recall_all@5"] == 1.0
     assert res["engram"]["overall"]["recall_all@5"] == 1.0  # three sessions, all within 5
     assert res["engram"]["groups"]["single-session-user"]["recall_any@5"] == 1.0
+
+
+def _ku_question(qtype: str = "knowledge-update") -> longmemeval.Question:
+    def session(sid: str, day: int, answer: bool) -> longmemeval.HaystackSession:
+        turn = longmemeval.Turn("user", f"text {sid}", answer)
+        return longmemeval.HaystackSession(sid, datetime(2023, 5, day, tzinfo=timezone.utc), (turn,))
+
+    sessions = (session("old", 1, True), session("filler", 2, False), session("new", 3, True))
+    when = datetime(2023, 6, 1, tzinfo=timezone.utc)
+    return longmemeval.Question("q", qtype, "where now?", "x", when, sessions, ("old", "new"))
+
+
+def test_current_first_asks_whether_the_latest_gold_session_leads() -> None:
+    question = _ku_question()
+    assert longmemeval.current_first(question, ["new", "filler", "old"]) == {"current_first": 1.0}
+    assert longmemeval.current_first(question, ["old", "new"]) == {"current_first": 0.0}
+    assert longmemeval.current_first(question, ["new"]) == {"current_first": 1.0}  # the old one unranked
+    assert longmemeval.current_first(question, ["old"]) == {"current_first": 0.0}
+    assert longmemeval.current_first(_ku_question("multi-session"), ["new"]) == {}

@@ -468,6 +468,58 @@ class BaselineExtractor:
 EXTRACTORS: dict[str, Callable[[], ClaimExtractor]] = {"baseline": BaselineExtractor, "rules": RuleExtractor}
 
 
+def _llm_extractor() -> ClaimExtractor | None:
+    """The LLM extractor of ``ENGRAM_LLM_*`` (rules as fallback, counted), or None if unset."""
+    from engram.llm.client import LLMClient, LLMConfig
+    from engram.llm.extract import FallbackExtractor, LLMExtractor
+
+    config = LLMConfig.from_env()
+    return None if config is None else FallbackExtractor(LLMExtractor(LLMClient(config)), RuleExtractor())
+
+
+def benchmark(locomo_path: Path) -> dict[str, Any]:
+    """Every extractor on the development and held-out samples, side by side.
+
+    The LLM extractor runs when ``ENGRAM_LLM_URL`` / ``ENGRAM_LLM_MODEL`` are set; its row then
+    says how many batches fell back to the rules. Without them the row says it was not run.
+    """
+    extractors: dict[str, ClaimExtractor | None] = {name: make() for name, make in EXTRACTORS.items()}
+    extractors["llm"] = _llm_extractor()
+    rows: dict[str, Any] = {}
+    for name, extractor in extractors.items():
+        if extractor is None:
+            rows[name] = {"skipped": "no LLM endpoint configured (set ENGRAM_LLM_URL and ENGRAM_LLM_MODEL)"}
+            continue
+        rows[name] = {
+            split: score_extractor(load_sample(locomo_path, labels), extractor).as_dict()
+            for split, labels in (("dev", DEFAULT_LABELS), ("heldout", DEFAULT_HELDOUT))
+        }
+        report = getattr(extractor, "report", None)
+        if callable(report):
+            done = report()
+            rows[name]["fallback_batches"] = f"{done.via_fallback} of {done.batches}"
+        else:
+            rows[name]["throughput"] = throughput(extractor, _all_utterances(locomo_path))
+    return {"benchmark": "facts", "extractors": rows}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """P / R / F1 per extractor and sample."""
+    lines = ["## fact extraction", "", "| extractor | dev P / R / F1 | held-out P / R / F1 | turns/s (CPU) |"]
+    lines.append("|---|---|---|---|")
+    for name, row in results["extractors"].items():
+        if "skipped" in row:
+            lines.append(f"| {name} | {row['skipped']} | | |")
+            continue
+        cells = [
+            " / ".join(f"{row[split]['overall'][m]:.3f}" for m in ("precision", "recall", "f1"))
+            for split in ("dev", "heldout")
+        ]
+        speed = row.get("throughput", {}).get("turns_per_cpu_second", row.get("fallback_batches", ""))
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {speed} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score a fact extractor on a labelled sample of LoCoMo turns.")
     parser.add_argument("locomo", type=Path, help="path to a LoCoMo JSON file (e.g. locomo_dev5.json)")

@@ -179,6 +179,23 @@ def _flatten(scores_at: dict[int, dict[str, float]]) -> dict[str, float]:
     return {f"{name}@{k}": scores_at[k][name] for name in names for k in CUTOFFS}
 
 
+def current_first(question: Question, ranking: Sequence[str]) -> dict[str, float]:
+    """``{"current_first": 1.0 or 0.0}`` for a knowledge-update question with two or more gold
+    sessions: whether its latest gold session (the current fact) ranks above every earlier one
+    (the superseded facts); an unranked session counts as last. Empty for other questions."""
+    gold = [s for s in question.sessions if s.session_id in question.gold_sessions]
+    if question.question_type != "knowledge-update" or len(gold) < 2:
+        return {}
+    position = {session: rank for rank, session in reversed(list(enumerate(ranking)))}
+    latest = max(gold, key=lambda s: s.date)
+    ahead = all(
+        position.get(latest.session_id, len(ranking)) < position.get(s.session_id, len(ranking) + 1)
+        for s in gold
+        if s is not latest
+    )
+    return {"current_first": float(ahead)}
+
+
 def _turn_scores(
     question: Question, corpus: Sequence[Mapping[str, Any]], ranked: Sequence[Mapping[str, Any]]
 ) -> dict[str, float]:
@@ -186,7 +203,8 @@ def _turn_scores(
     gold = question.gold_sessions
     n_relevant = sum(1 for metadata in corpus if metadata["session_id"] in gold)
     ranking = [str(metadata["session_id"]) for metadata in ranked]
-    return _flatten({k: metrics.turn2session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+    scores = _flatten({k: metrics.turn2session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+    return scores | current_first(question, list(dict.fromkeys(ranking)))
 
 
 def _session_scores(question: Question, ranker: Ranker) -> dict[str, float]:
@@ -195,7 +213,8 @@ def _session_scores(question: Question, ranker: Ranker) -> dict[str, float]:
     gold = question.gold_sessions
     ranking = [ids[i] for i in ranker.rank(question.question, RECALL_DEPTH)]
     n_relevant = sum(1 for session_id in ids if session_id in gold)
-    return _flatten({k: metrics.session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+    scores = _flatten({k: metrics.session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+    return scores | current_first(question, ranking)
 
 
 def session_text(session: HaystackSession) -> str:
@@ -231,6 +250,8 @@ def _engram_scores(
     memory = Memory(store, embedder=embedder, **(options or {}))
     try:
         memory.remember_many(items, namespace=question.question_id)
+        if memory.recall_config.facts:
+            memory.consolidate(question.question_id)
         at = question.asked_at
         hits = memory.recall(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=at)
         episodes = memory.recall_episodes(question.question, namespace=question.question_id, k=RECALL_DEPTH, at=at)
@@ -241,6 +262,7 @@ def _engram_scores(
     ranking = [str(s) for s in dict.fromkeys(sessions)]
     n_relevant = sum(1 for s in question.sessions if s.session_id in gold)
     by_episode = _flatten({k: metrics.session_scores(gold, ranking, k, n_relevant=n_relevant) for k in CUTOFFS})
+    by_episode |= current_first(question, ranking)
     by_turn = _turn_scores(question, [item["metadata"] for item in items], [hit.event.metadata for hit in hits])
     return by_episode, by_turn
 

@@ -89,6 +89,16 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     _common_bench_options(p)
     p.set_defaults(run=run_consolidation)
     p = kinds.add_parser(
+        "facts",
+        parents=[common],
+        help="fact extraction precision / recall on labelled LoCoMo turns",
+        description="Score the regex baseline, the rule extractor and (when ENGRAM_LLM_URL / ENGRAM_LLM_MODEL "
+        "are set) the LLM extractor on the development and held-out labelled samples.",
+    )
+    p.add_argument("--data", metavar="PATH", help="the LoCoMo file the samples point into (default: $ENGRAM_LOCOMO)")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"results directory (default {DEFAULT_OUT}/)")
+    p.set_defaults(run=run_facts)
+    p = kinds.add_parser(
         "speed",
         parents=[common],
         help="ingest rate, recall latency and bytes per event",
@@ -300,5 +310,21 @@ def run_consolidation(args: argparse.Namespace) -> int:
     (out / "consolidation.json").write_text(json.dumps(results, indent=2))
     text = consolidation.markdown(results)
     (out / "consolidation.md").write_text(text)
+    print(text)
+    return 0
+
+
+def run_facts(args: argparse.Namespace) -> int:
+    from engram.eval import facts
+
+    value = args.data or os.environ.get("ENGRAM_LOCOMO")
+    if not value or not Path(value).is_file():
+        raise InvalidInput(f"no LoCoMo data at {value!r}: pass --data PATH or set ENGRAM_LOCOMO")
+    results = facts.benchmark(Path(value))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "facts.json").write_text(json.dumps(results, indent=2))
+    text = facts.markdown(results)
+    (out / "facts.md").write_text(text)
     print(text)
     return 0
