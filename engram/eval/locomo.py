@@ -157,15 +157,17 @@ def load(path: Path) -> list[Conversation]:
         return [_conversation(raw) for raw in json.load(handle)]
 
 
-def events_of(conv: Conversation) -> list[dict[str, Any]]:
+def events_of(conv: Conversation, *, captions: bool = False) -> list[dict[str, Any]]:
     """The conversation as ``remember_many`` items, one per turn, in dialogue order.
 
     ``text`` is the turn's text as released; a shared image's BLIP caption (the images are
-    not released) goes into ``metadata["image_caption"]``.
+    not released) goes into ``metadata["image_caption"]``, and with ``captions`` also into the
+    text, as ``"… [shares a photo of …]"`` (what a chat app holding the image's description
+    would store).
     """
     return [
         {
-            "text": turn.text,
+            "text": f"{turn.text} [shares {turn.image_caption}]" if captions and turn.image_caption else turn.text,
             "speaker": turn.speaker,
             "session": f"session_{session.number}",
             "occurred_at": session.started_at,
@@ -250,7 +252,11 @@ def _engram_rows(conv: Conversation, memory: Memory, namespace: str) -> list[dic
 
 
 def _run_engram(
-    conv: Conversation, embedder: Embedder, workdir: Path, options: Mapping[str, Any] | None
+    conv: Conversation,
+    items: list[dict[str, Any]],
+    embedder: Embedder,
+    workdir: Path,
+    options: Mapping[str, Any] | None,
 ) -> tuple[list[dict[str, Any]], float]:
     """Ingest one conversation into a fresh store and ask its questions; rows and seconds."""
     store = workdir / conv.sample_id
@@ -258,7 +264,7 @@ def _run_engram(
     started = time.perf_counter()
     memory = Memory(store, embedder=embedder, **(options or {}))
     try:
-        memory.remember_many(events_of(conv), namespace=conv.sample_id)
+        memory.remember_many(items, namespace=conv.sample_id)
         if memory.recall_config.facts:
             memory.consolidate(conv.sample_id)
         rows = _engram_rows(conv, memory, conv.sample_id)
@@ -275,6 +281,7 @@ def run(
     limit: int | None = None,
     progress: bool = True,
     options: Mapping[str, Any] | None = None,
+    captions: bool = False,
 ) -> dict[str, Any]:
     """Score Engram and the BM25 and dense baselines on LoCoMo's evidence recall.
 
@@ -286,6 +293,8 @@ def run(
         progress: show a progress bar.
         options: keyword arguments for Engram's ``Memory`` (``recall=``, ``segmentation=``),
             e.g. from ``ablation.memory_options`` to switch mechanisms off.
+        captions: put shared images' captions into the turn text, for Engram and the
+            baselines alike (``events_of``).
 
     Returns:
         The results dict that ``report.write`` renders.
@@ -299,12 +308,12 @@ def run(
     baseline_rows: dict[str, list[dict[str, Any]]] = {"bm25": [], "dense": []}
     engram_seconds = 0.0
     for conv in tqdm(conversations, desc="locomo", unit="conv", disable=not progress):
-        items = events_of(conv)
+        items = events_of(conv, captions=captions)
         texts = [baseline_text(item) for item in items]
         rankers: dict[str, Ranker] = {"bm25": BM25Ranker(texts), "dense": DenseRanker(texts, cached)}
         for name, rows in _baseline_rows(conv, rankers, [item["metadata"]["dia_id"] for item in items]).items():
             baseline_rows[name].extend(rows)
-        rows, seconds = _run_engram(conv, cached, workdir, options)
+        rows, seconds = _run_engram(conv, items, cached, workdir, options)
         engram_rows.extend(rows)
         engram_seconds += seconds
     return report.results(

@@ -49,6 +49,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
             default="",
             help="comma-separated mechanisms to switch off: " + ", ".join(MECHANISMS),
         )
+        if name == "locomo":
+            p.add_argument(
+                "--captions",
+                action="store_true",
+                help="put shared images' captions into the turn text (for Engram and the baselines alike)",
+            )
         _common_bench_options(p)
         p.set_defaults(run=run_dataset)
 
@@ -170,12 +176,21 @@ def run_dataset(args: argparse.Namespace) -> int:
 
     options = memory_options([name.strip() for name in args.without.split(",") if name.strip()])
     embedder = make_embedder(args)
+    extra = {"captions": True} if getattr(args, "captions", False) else {}
     results = _in_workdir(
         args,
         lambda workdir: runner.run(
-            path, embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet, options=options
+            path,
+            embedder=embedder,
+            workdir=workdir,
+            limit=args.limit,
+            progress=not args.quiet,
+            options=options,
+            **extra,
         ),
     )
+    if extra:
+        results["captions"] = True
     if args.without:
         results["without"] = args.without
     Path(args.out).mkdir(parents=True, exist_ok=True)
