@@ -129,3 +129,19 @@ def test_complete_finds_the_memory_a_fragment_belongs_to(mem) -> None:
     assert mem.complete("anything", namespace="empty") == []
     with pytest.raises(InvalidInput):
         mem.complete("  ", namespace="frag")
+
+
+def test_repeated_events_merge_into_one_hit(mem) -> None:
+    items = [
+        {"text": "Remember to water the ferns!", "speaker": "Ann"},
+        {"text": "the bus was late again", "speaker": "Bob"},
+        {"text": "remember to water the ferns", "speaker": "Ann"},
+        {"text": "Remember to water the ferns.", "speaker": "Bob"},  # another speaker: another memory
+    ]
+    events = mem.remember_many(items, namespace="dup")
+    hits = mem.recall("water the ferns", namespace="dup", k=5)
+    ids = [h.event.id for h in hits]
+    assert events[2].id not in ids or events[0].id not in ids
+    merged = next(h for h in hits if h.event.id in (events[0].id, events[2].id))
+    assert merged.components["copies"] == 2 and "said 2 times" in merged.why()
+    assert events[3].id in ids and len(hits) == 3

@@ -125,7 +125,27 @@ def rank(
         fused = prefer_order(fused, occurred, cue.order)
     if config.participants:
         fused = _with_participants(index, fused, query)
-    return fused[:k]
+    return _merge_copies(index, fused)[:k]
+
+
+def _merge_copies(index: NamespaceIndex, fused: Fused) -> Fused:
+    """Merge repeated events (the same speaker saying the same words, case and punctuation
+    aside) into the best-ranked copy, which counts them under ``copies``: a memory said twice
+    is one memory, more strongly held (TiM's merge of stored thoughts)."""
+    rows = index.rows_of([seq for seq, _, _ in fused])
+    first = index.first_of[rows]
+    if not len(first) or len(np.unique(first)) == len(first):
+        return fused
+    kept: dict[int, int] = {}  # first row -> position in out
+    out: Fused = []
+    for (seq, score, parts), copy in zip(fused, first.tolist(), strict=True):
+        if copy in kept:
+            best = out[kept[copy]]
+            best[2]["copies"] = best[2].get("copies", 1) + 1
+            continue
+        kept[copy] = len(out)
+        out.append((seq, score, dict(parts)))
+    return out
 
 
 def _terms(query: str, cue: TimeCue) -> list[str]:

@@ -120,6 +120,8 @@ class Hit:
             parts.append("speaker named in the query")
         if "fact" in c:
             parts.append("via a fact")
+        if "copies" in c:
+            parts.append(f"said {int(c['copies'])} times")
         return f"score {self.score:.4f} = " + (" + ".join(parts) if parts else "no component")
 
 

@@ -48,6 +48,8 @@ class NamespaceIndex:
     graph: FactGraph | None = None
     vocabulary: dict[str, int] = field(default_factory=dict)  # every word stem, for pattern completion
     word_bags: list[np.ndarray] = field(default_factory=list)  # [n] stem ids of each row, function words kept
+    first_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [n] row of the first copy
+    _copies: dict[str, int] = field(default_factory=dict)  # normalised (speaker, text) -> its first row
     _lexicon: Lexicon | None = None  # built from word_bags on first use after growth
 
     @classmethod
@@ -75,6 +77,10 @@ class NamespaceIndex:
         self.dated = np.concatenate([self.dated, dated])
         self.mentioned = np.concatenate([self.mentioned, _mentioned(batch, dated)])
         self.word_bags.extend(self.features(text, grow=True) for text in batch.texts)
+        start = len(self.first_of)
+        keys = [" ".join(tokens(text)) for text in batch.texts]  # index_text: the speaker, then the text
+        first = [self._copies.setdefault(key, start + i) for i, key in enumerate(keys)]
+        self.first_of = np.concatenate([self.first_of, np.array(first, dtype=np.int64)])
         self._lexicon = None
         self._map_rows()
 
