@@ -7,7 +7,8 @@
 - ``episodes``: no hierarchical (episode-level) evidence in recall;
 - ``contiguity``: no temporal neighbours of hits;
 - ``time_cues``: no time windows, relations or when-anchoring from the query;
-- ``participants``: no preference for the participant a query names.
+- ``participants``: no preference for the participant a query names;
+- ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from engram.perception.segmentation import SegmentationConfig
 
 __all__ = ["MECHANISMS", "memory_options", "run", "markdown"]
 
-MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants")
+MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "feedback")
 
 
 def memory_options(without: Collection[str]) -> dict[str, Any]:
