@@ -289,3 +289,14 @@ def test_longmemeval_run_end_to_end(lme_file: Path, tmp_path: Path) -> None:
     assert res["baselines"]["engram_turns"]["overall"]["recall_all@5"] == 1.0
     assert res["engram"]["overall"]["recall_all@5"] == 1.0  # three sessions, all within 5
     assert res["engram"]["groups"]["single-session-user"]["recall_any@5"] == 1.0
+
+
+@pytest.mark.usefixtures("private_cache")
+def test_longmemeval_run_scores_only_the_named_types(lme_file: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    res = longmemeval.run(
+        lme_file, embedder=HashEmbedder(dim=64), workdir=work, types=["single-session-user"], progress=False
+    )
+    assert res["n_questions"] == 1 and res["types"] == ["single-session-user"]
+    with pytest.raises(InvalidInput, match="multi-session"):
+        longmemeval.run(lme_file, embedder=HashEmbedder(dim=64), workdir=work, types=["multi-session"], progress=False)
