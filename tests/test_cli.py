@@ -341,7 +341,7 @@ def test_bench_without_a_mechanism_and_the_ablation_table(
     code, out, _ = run(capsys, "bench", "ablation", "--locomo", str(path), "--out", str(out_dir), "-q")
     assert code == 0
     table = (out_dir / "ablation.md").read_text()
-    for label in ("(full engine)", "segmentation", "episodes", "contiguity", "time_cues", "participants"):
+    for label in ("(full engine)", "segmentation", "episodes", "contiguity", "time_cues", "participants", "feedback"):
         assert f"| {label} |" in table
 
 
@@ -374,3 +374,28 @@ def test_sleep_then_facts_profile_and_reflect(capsys: pytest.CaptureFixture[str]
     assert code == 2 and "nope" in err
     code, _, err = run(capsys, "--home", home, "sleep", "--every", "0")
     assert code == 2 and "--every" in err
+
+
+def test_bench_longmemeval_scores_only_the_named_types(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    sessions = [[{"role": "user", "content": "I bought a red bike.", "has_answer": True}]]
+    question = {
+        "question_id": "q1",
+        "question_type": "single-session-user",
+        "question": "What colour is my bike?",
+        "answer": "red",
+        "question_date": "2023/05/30 (Tue) 10:00",
+        "haystack_session_ids": ["answer_1"],
+        "haystack_dates": ["2023/05/20 (Sat) 09:00"],
+        "haystack_sessions": sessions,
+        "answer_session_ids": ["answer_1"],
+    }
+    path = tmp_path / "lme.json"
+    path.write_text(json.dumps([question, {**question, "question_id": "q2", "question_type": "multi-session"}]))
+    out_dir = tmp_path / "results"
+    code, out, _ = run(
+        capsys, "bench", "longmemeval", "--data", str(path), "--types", "multi-session", "--out", str(out_dir), "-q"
+    )
+    assert code == 0 and "1 questions" in out and "| multi-session |" in out
+    assert json.loads((out_dir / "longmemeval.json").read_text())["types"] == ["multi-session"]
+    code, _, err = run(capsys, "bench", "longmemeval", "--data", str(path), "--types", "multi_session", "-q")
+    assert code == 2 and "multi_session" in err

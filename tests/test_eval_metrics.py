@@ -308,3 +308,14 @@ def test_current_first_asks_whether_the_latest_gold_session_leads() -> None:
     assert longmemeval.current_first(question, ["new"]) == {"current_first": 1.0}  # the old one unranked
     assert longmemeval.current_first(question, ["old"]) == {"current_first": 0.0}
     assert longmemeval.current_first(_ku_question("multi-session"), ["new"]) == {}
+
+
+@pytest.mark.usefixtures("private_cache")
+def test_longmemeval_run_scores_only_the_named_types(lme_file: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    res = longmemeval.run(
+        lme_file, embedder=HashEmbedder(dim=64), workdir=work, types=["single-session-user"], progress=False
+    )
+    assert res["n_questions"] == 1 and res["types"] == ["single-session-user"]
+    with pytest.raises(InvalidInput, match="multi-session"):
+        longmemeval.run(lme_file, embedder=HashEmbedder(dim=64), workdir=work, types=["multi-session"], progress=False)

@@ -10,6 +10,7 @@ import pytest
 
 from engram import HashEmbedder, Memory
 from engram.cognition.cues import asks_when, has_time_reference, named_participants
+from engram.cognition.feedback import feedback_query
 from engram.cognition.hierarchy import add_episode_evidence, episode_evidence
 from engram.cognition.recall import RecallConfig
 
@@ -209,3 +210,53 @@ def test_the_first_time_and_most_recently_prefer_earlier_and_later_hits() -> Non
     last = mem.recall("When did I most recently go to the climbing gym with Sam?", namespace="n", at=AT, k=1)
     assert first[0].event.occurred_at == AT - 40 * DAY and "order" in first[0].components
     assert last[0].event.occurred_at == AT - 5 * DAY
+
+
+def _model_kits(mem: Memory) -> None:
+    """Three sessions name model kits; a fourth describes one without naming it; five are unrelated."""
+    texts = [
+        "Planned a picnic in the park with sandwiches",
+        "Called my sister about her wedding in June",
+        "Bought a model kit of a Spitfire, to be built with glue, primer and grey paint",
+        "Repaired the garden fence and its rotten posts",
+        "Finished the model kit of a Mustang with glue, primer and grey paint",
+        "Booked a dentist appointment for Friday morning",
+        "Started a Tiger tank diorama with glue, primer and grey paint",
+        "Cooked a curry for the neighbours",
+        "Ordered a model kit of a Zero, for glue, primer and grey paint",
+    ]
+    for i, text in enumerate(texts):
+        mem.remember(text, namespace="n", session=f"s{i}", occurred_at=AT - (30 - i) * DAY)
+
+
+def test_feedback_from_the_top_episodes_lifts_one_that_says_it_in_other_words() -> None:
+    query = "Which model kits did I work on?"
+    ranked: dict[bool, list[str]] = {}
+    for feedback in (True, False):
+        mem = _memory(RecallConfig(feedback=feedback))
+        _model_kits(mem)
+        hits = mem.recall_episodes(query, namespace="n", k=9, at=AT)
+        ranked[feedback] = [h.episode.gist for h in hits]
+        assert all("model kit" in gist for gist in ranked[feedback][:3])
+        tank = next(h for h in hits if "Tiger tank" in h.episode.gist)
+        assert ("feedback_rank" in tank.components) is feedback
+        if feedback:
+            assert tank.components["feedback_rank"] == 4  # right after the three kits, before the unrelated
+            assert "feedback #4" in tank.why()
+    position = {on: next(i for i, gist in enumerate(gists) if "Tiger tank" in gist) for on, gists in ranked.items()}
+    assert position[True] < position[False]
+
+
+def test_feedback_query_moves_the_query_towards_the_top_centroids() -> None:
+    rng = np.random.default_rng(0)
+    centroids = rng.normal(size=(5, 16)).astype(np.float32)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    query = centroids[4]
+    moved = feedback_query(query, centroids, [0, 1])
+    assert moved.dtype == np.float32 and np.isclose(np.linalg.norm(moved), 1.0)
+    target = centroids[[0, 1]].mean(axis=0)
+    assert moved @ target > query @ target
+    assert np.array_equal(feedback_query(query, centroids, []), query)
+    assert np.allclose(feedback_query(query, centroids, [0], weight=0.0), query)
+    with pytest.raises(ValueError, match="at least 0"):
+        feedback_query(query, centroids, [0], weight=-1.0)

@@ -130,8 +130,9 @@ class EpisodeHit:
     """A recalled episode with its fused score and the rankings behind it.
 
     ``components`` holds, for each ranking that found the episode, its raw score and rank:
-    ``events`` (its best event in event recall), ``dense`` (centroid cosine) and ``lexical``
-    (BM25 of the episode as one document).
+    ``events`` (its best event in event recall), ``dense`` (centroid cosine), ``lexical``
+    (BM25 of the episode as one document) and ``feedback`` (centroid cosine to the query
+    widened towards the top episodes); ``window`` is 1 or 0 when the query names a time window.
     """
 
     episode: Episode

@@ -8,7 +8,8 @@
 - ``contiguity``: no temporal neighbours of hits;
 - ``time_cues``: no time windows, relations or when-anchoring from the query;
 - ``participants``: no preference for the participant a query names;
-- ``facts``: no consolidation into facts and no associative (fact-graph) ranking.
+- ``facts``: no consolidation into facts and no associative (fact-graph) ranking;
+- ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from engram.perception.segmentation import SegmentationConfig
 
 __all__ = ["MECHANISMS", "memory_options", "run", "markdown"]
 
-MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "facts")
+MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "facts", "feedback")
 
 
 def memory_options(without: Collection[str]) -> dict[str, Any]:

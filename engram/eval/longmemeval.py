@@ -30,13 +30,14 @@ import lzma
 import re
 import shutil
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from engram import Memory
+from engram.errors import InvalidInput
 from engram.eval import metrics, report
 from engram.eval.baselines import BM25Ranker, DenseRanker, Ranker
 from engram.perception.embedders import CachedEmbedder, Embedder
@@ -276,12 +277,24 @@ def _summarise(rows: list[tuple[str, dict[str, float]]]) -> dict[str, Any]:
     }
 
 
+def _of_types(questions: list[Question], types: Collection[str]) -> list[Question]:
+    """The questions of the named types; all of them when ``types`` is empty."""
+    if not types:
+        return questions
+    known = {q.question_type for q in questions}
+    unknown = set(types) - known
+    if unknown:
+        raise InvalidInput(f"unknown question type(s) {sorted(unknown)}; the file has: {', '.join(sorted(known))}")
+    return [q for q in questions if q.question_type in types]
+
+
 def run(
     path: Path,
     *,
     embedder: Embedder,
     workdir: Path,
     limit: int | None = None,
+    types: Collection[str] = (),
     progress: bool = True,
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -291,20 +304,24 @@ def run(
         path: a LongMemEval JSON file (``.json`` or ``.json.xz``).
         embedder: used by Engram and by the dense baseline (wrapped in a disk cache).
         workdir: where the per-question stores go (``workdir/<question_id>``, replaced).
-        limit: score only the first ``limit`` scorable questions.
+        limit: score only the first ``limit`` scorable questions (of ``types``).
+        types: score only questions of these ``question_type``s (all when empty).
         progress: show a progress bar.
         options: keyword arguments for Engram's ``Memory`` (``recall=``, ``segmentation=``),
             e.g. from ``ablation.memory_options`` to switch mechanisms off.
 
     Returns:
         The results dict that ``report.write`` renders.
+
+    Raises:
+        InvalidInput: a name in ``types`` is no question type of the file.
     """
     from tqdm import tqdm
 
     started = time.perf_counter()
     cached = embedder if isinstance(embedder, CachedEmbedder) else CachedEmbedder(embedder)
     all_questions = load(path)
-    questions = [q for q in all_questions if scorable(q)][:limit]
+    questions = [q for q in _of_types(all_questions, types) if scorable(q)][:limit]
     engram_rows: list[tuple[str, dict[str, float]]] = []
     baseline_rows: dict[str, list[tuple[str, dict[str, float]]]] = {
         "engram_turns": [],
@@ -331,6 +348,8 @@ def run(
         embedder=embedder.name,
         headline="recall_all@5",
     )
+    if types:
+        res["types"] = sorted(types)
     res["skipped"] = {
         "abstention": sum(1 for q in all_questions if q.is_abstention),
         "no_gold_session": sum(1 for q in all_questions if not q.is_abstention and not q.gold_sessions),

@@ -55,6 +55,13 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
                 action="store_true",
                 help="put shared images' captions into the turn text (for Engram and the baselines alike)",
             )
+        if name == "longmemeval":
+            p.add_argument(
+                "--types",
+                metavar="TYPES",
+                default="",
+                help="comma-separated question types to score, e.g. multi-session,knowledge-update (default: all)",
+            )
         _common_bench_options(p)
         p.set_defaults(run=run_dataset)
 
@@ -168,13 +175,19 @@ def _in_workdir(args: argparse.Namespace, work: Any) -> Any:
         return work(Path(tmp))
 
 
+def _names(text: str) -> list[str]:
+    """The non-empty names of a comma-separated option."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def run_dataset(args: argparse.Namespace) -> int:
     path = _data_path(args)
     runner = importlib.import_module(f"engram.eval.{args.benchmark}")
     from engram.eval import report
     from engram.eval.ablation import memory_options
 
-    options = memory_options([name.strip() for name in args.without.split(",") if name.strip()])
+    options = memory_options(_names(args.without))
+    subset = {"types": _names(args.types)} if getattr(args, "types", "") else {}
     embedder = make_embedder(args)
     extra = {"captions": True} if getattr(args, "captions", False) else {}
     results = _in_workdir(
@@ -186,6 +199,7 @@ def run_dataset(args: argparse.Namespace) -> int:
             limit=args.limit,
             progress=not args.quiet,
             options=options,
+            **subset,
             **extra,
         ),
     )
