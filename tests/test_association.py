@@ -145,3 +145,24 @@ def test_repeated_events_merge_into_one_hit(mem) -> None:
     merged = next(h for h in hits if h.event.id in (events[0].id, events[2].id))
     assert merged.components["copies"] == 2 and "said 2 times" in merged.why()
     assert events[3].id in ids and len(hits) == 3
+
+
+def test_recall_episodes_puts_the_latest_word_first(tmp_path) -> None:
+    def remember(mem: Memory) -> None:
+        for day, city in ((1, "Berlin"), (20, "Lisbon")):
+            when = T0 + timedelta(days=day)
+            items = [
+                {"text": f"My new flat in {city} has a balcony", "session": f"s{day}", "occurred_at": when},
+                {"text": "The rent for the flat is fine", "session": f"s{day}", "occurred_at": when},
+            ]
+            mem.remember_many(items, namespace="u")
+
+    newest = Memory(tmp_path / "a", embedder=HashEmbedder(dim=256), recall=RecallConfig(facts=False))
+    remember(newest)
+    hits = newest.recall_episodes("my flat and its rent", namespace="u", k=2)
+    assert "Lisbon" in hits[0].episode.gist and hits[0].components["recency"] == 1.0
+    plain = Memory(tmp_path / "b", embedder=HashEmbedder(dim=256), recall=RecallConfig(facts=False, recency=False))
+    remember(plain)
+    assert "recency" not in plain.recall_episodes("my flat and its rent", namespace="u", k=2)[0].components
+    newest.close()
+    plain.close()

@@ -9,7 +9,8 @@
 - ``time_cues``: no time windows, relations or when-anchoring from the query;
 - ``participants``: no preference for the participant a query names;
 - ``facts``: no consolidation into facts and no associative (fact-graph) ranking;
-- ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``).
+- ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``);
+- ``recency``: no preference for the newer of the top episodes (``recall_episodes``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from engram.perception.segmentation import SegmentationConfig
 
 __all__ = ["MECHANISMS", "memory_options", "run", "markdown"]
 
-MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "facts", "feedback")
+MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "facts", "feedback", "recency")
 
 
 def memory_options(without: Collection[str]) -> dict[str, Any]:
