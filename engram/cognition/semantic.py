@@ -82,14 +82,14 @@ class SemanticMemory:
     created: int = 0  # entities created by this process
     _by_name: dict[str, str] = field(default_factory=dict)  # normalised name or alias -> entity id
     _rows: list[str] = field(default_factory=list)  # entity id per row of _matrix
-    _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # grown by doubling
     _current: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (subject id, predicate) -> fact ids
     _changed_entities: set[str] = field(default_factory=set)
     _changed_facts: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, namespace: str, dim: int, entities: Sequence[Entity], facts: Sequence[FactRow]) -> SemanticMemory:
-        memory = cls(namespace, dim, _matrix=np.zeros((0, dim), np.float32))
+        memory = cls(namespace, dim)
         for entity in entities:
             memory._index_entity(entity)
         for row in facts:
@@ -106,8 +106,13 @@ class SemanticMemory:
         for name in (entity.name, *entity.aliases):
             self._by_name.setdefault(normalise_name(name), entity.id)
         if not known and entity.embedding is not None:
+            if len(self._rows) == len(self._matrix):
+                grown = np.zeros((max(16, 2 * len(self._rows)), len(entity.embedding)), np.float32)
+                if self._rows:
+                    grown[: len(self._rows)] = self._matrix[: len(self._rows)]
+                self._matrix = grown
+            self._matrix[len(self._rows)] = entity.embedding
             self._rows.append(entity.id)
-            self._matrix = np.vstack([self._matrix, entity.embedding[None, :].astype(np.float32)])
 
     def find(self, name: str) -> Entity | None:
         """The entity a name or alias denotes (exact normalised match), or None."""
@@ -141,12 +146,12 @@ class SemanticMemory:
         return entity.id
 
     def _nearest(self, vector: np.ndarray, kind: str | None) -> Entity | None:
+        """The most similar entity of a compatible type at or above ``threshold``, or None."""
         if not self._rows:
             return None
-        sims = self._matrix @ vector
-        for row in np.argsort(-sims)[:5].tolist():
-            if sims[row] < self.threshold:
-                return None
+        sims = self._matrix[: len(self._rows)] @ vector
+        near = np.flatnonzero(sims >= self.threshold)  # usually none or a few: no full sort
+        for row in near[np.argsort(-sims[near], kind="stable")].tolist():
             entity = self.entities[self._rows[row]]
             if kind is None or entity.type is None or entity.type == kind:
                 return entity
