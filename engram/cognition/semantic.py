@@ -83,7 +83,8 @@ class SemanticMemory:
     _by_name: dict[str, str] = field(default_factory=dict)  # normalised name or alias -> entity id
     _rows: list[str] = field(default_factory=list)  # entity id per row of _matrix
     _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # grown by doubling
-    _current: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (subject id, predicate) -> fact ids
+    # (subject id, predicate) -> normalised object -> id of the current fact
+    _current: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     _changed_entities: set[str] = field(default_factory=set)
     _changed_facts: set[str] = field(default_factory=set)
 
@@ -95,7 +96,8 @@ class SemanticMemory:
         for row in facts:
             memory.facts[row.fact.id] = row
             if row.fact.current:
-                memory._current.setdefault((row.fact.subject_id, row.fact.predicate), []).append(row.fact.id)
+                key = (row.fact.subject_id, row.fact.predicate)
+                memory._current.setdefault(key, {})[normalise_object(row.fact.object)] = row.fact.id
         return memory
 
     # -- entities -------------------------------------------------------------------------
@@ -174,11 +176,8 @@ class SemanticMemory:
         return outcome
 
     def _same(self, fact: Fact) -> FactRow | None:
-        target = normalise_object(fact.object)
-        for fact_id in self._current.get((fact.subject_id, fact.predicate), []):
-            if normalise_object(self.facts[fact_id].fact.object) == target:
-                return self.facts[fact_id]
-        return None
+        fact_id = self._current.get((fact.subject_id, fact.predicate), {}).get(normalise_object(fact.object))
+        return self.facts[fact_id] if fact_id else None
 
     def _merge(self, row: FactRow, fact: Fact, source_seq: int) -> None:
         old = row.fact
@@ -195,17 +194,13 @@ class SemanticMemory:
 
     def _rivals(self, fact: Fact) -> list[str]:
         """Current facts the new one contradicts."""
-        target = normalise_object(fact.object)
         rivals = []
         if fact.predicate in SINGLE_VALUED:
-            rivals += self._current.get((fact.subject_id, fact.predicate), [])
+            rivals += self._current.get((fact.subject_id, fact.predicate), {}).values()
         opposite = OPPOSITES.get(fact.predicate)
         if opposite:
-            rivals += [
-                fid
-                for fid in self._current.get((fact.subject_id, opposite), [])
-                if normalise_object(self.facts[fid].fact.object) == target
-            ]
+            same = self._current.get((fact.subject_id, opposite), {}).get(normalise_object(fact.object))
+            rivals += [same] if same else []
         return rivals
 
     def _supersede(self, old: FactRow, new: FactRow) -> tuple[FactRow, bool]:
@@ -219,11 +214,12 @@ class SemanticMemory:
 
     def _put(self, row: FactRow) -> None:
         fact = row.fact
-        key = (fact.subject_id, fact.predicate)
-        current = [fid for fid in self._current.get(key, []) if fid != fact.id]
+        current = self._current.setdefault((fact.subject_id, fact.predicate), {})
+        target = normalise_object(fact.object)
         if fact.current:
-            current.append(fact.id)
-        self._current[key] = current
+            current[target] = fact.id
+        elif current.get(target) == fact.id:
+            del current[target]
         self.facts[fact.id] = row
         self._changed_facts.add(fact.id)
 
