@@ -194,7 +194,7 @@ class SemanticMemory:
 
     def _rivals(self, fact: Fact) -> list[str]:
         """Current facts the new one contradicts."""
-        rivals = []
+        rivals: list[str] = []
         if fact.predicate in SINGLE_VALUED:
             rivals += self._current.get((fact.subject_id, fact.predicate), {}).values()
         opposite = OPPOSITES.get(fact.predicate)
