@@ -288,3 +288,9 @@ def test_an_impossible_date_has_no_label() -> None:
 def test_iso_week_crosses_the_year_like_the_calendar() -> None:
     assert iso_week(date(2021, 1, 1)) == "2020-W53"
     assert iso_week(date(2024, 12, 30)) == "2025-W01"
+
+
+def test_a_place_ends_at_the_next_preposition() -> None:
+    found = triples("I live in Berlin with my dog Pico.")
+    assert ("Ana", "lives_in", "Berlin") in found and ("Ana", "has_pet", "Pico") in found
+    assert ("Ana", "lives_in", "New York") in triples("I live in New York since 2020.")

@@ -147,7 +147,7 @@ def _text(tokens: Sequence[_Token], *, tail: bool = False) -> str:
     ``tail`` is the rest of a verb phrase, which may start with a preposition ("with the kids").
     """
     begin, end = 0, len(tokens)
-    while begin < end and (tokens[begin].low in _LEAD or _quantifier(tokens, begin)):
+    while begin < end and (_leading_filler(tokens[begin]) or _quantifier(tokens, begin)):
         begin += 2 if begin + 1 < end and tokens[begin + 1].low == "of" else 1
     while end > begin and (tokens[end - 1].low in _TRAIL or tokens[end - 1].low in _JOINERS | _LEAD):
         end -= 1
@@ -157,6 +157,11 @@ def _text(tokens: Sequence[_Token], *, tail: bool = False) -> str:
     if all(t.low in _FOREIGN or t.low in _JOINERS or t.low == "'s" for t in kept):
         return ""
     return " ".join(t.text for t in kept).replace(" 's", "'s")
+
+
+def _leading_filler(token: _Token) -> bool:
+    """A word to drop from the front of an object; "New" of "New York" is part of a name."""
+    return token.low in _LEAD and not (token.low == "new" and token.text[:1].isupper())
 
 
 def _quantifier(tokens: Sequence[_Token], i: int) -> bool:

@@ -52,10 +52,23 @@ def _dislikes(c: _Clause, i: int) -> Iterator[_Found]:
             yield _Found("dislikes", item, 0.8)
 
 
+_PLACE_ENDS = frozenset("with for since because and but near after before at on by from to in".split())
+
+
+def _place_name(phrase: str) -> str:
+    """A place ends where a preposition or conjunction starts: "Berlin with my dog" -> "Berlin"."""
+    kept = []
+    for word in phrase.split():
+        if word.lower() in _PLACE_ENDS and kept:
+            break
+        kept.append(word)
+    return " ".join(kept)
+
+
 def _place(c: _Clause, i: int, predicate: str, *preps: str, dated: bool = False) -> Iterator[_Found]:
     for prep in preps:
         j = c.at(i, prep)
-        if j is not None and (obj := _phrase(c, j, limit=5)):
+        if j is not None and (obj := _place_name(_phrase(c, j, limit=5))):
             yield _Found(predicate, obj, 0.8, _PLACE, dated=dated)
             return
 
