@@ -278,9 +278,10 @@ def test_demo_answers_questions(capsys: pytest.CaptureFixture[str], home: str) -
     assert code == 0
     assert out.count("\nQ: ") == 6 and "context(" in out and "score" in out
     assert "timeline()" in out and out.count("(session)") == 3  # four sessions: the first, then three cuts
+    assert "Maya lives in: Lisbon" in out and "superseded: Maya lives in Berlin" in out
     assert stats(capsys, home)["namespaces"]["demo"] >= 40
     code, out, _ = run(capsys, "--home", home, "demo")  # a second run reuses the stored conversation
-    assert code == 0 and "already in" in out
+    assert code == 0 and "already in" in out and "consolidate(): 0 events" in out
     assert stats(capsys, home)["namespaces"]["demo"] >= 40
 
 

@@ -1,4 +1,5 @@
-"""``engram demo``: remember a bundled sample conversation, answer a few questions, show its episodes."""
+"""``engram demo``: remember a bundled sample conversation, consolidate it, answer a few questions, show its
+episodes and what semantic memory knows."""
 
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ def demo(args: argparse.Namespace) -> int:
 def _tour(args: argparse.Namespace, home: str) -> int:
     with open_memory(args, home) as mem:
         _fill(mem, home)
+        report = mem.consolidate(NAMESPACE)
+        print(
+            f"consolidate(): {report.events} events -> {report.inserted} facts, {report.merged} merged, "
+            f"{report.superseded} superseded, {report.entities} entities ({report.seconds:.2f} s)"
+        )
         for question in QUESTIONS:
             print(f"\nQ: {question}")
             for rank, hit in enumerate(mem.recall(question, namespace=NAMESPACE, k=args.top), 1):
@@ -70,7 +76,17 @@ def _tour(args: argparse.Namespace, home: str) -> int:
             f"{len(block.events)} events:\n"
         )
         print(block.text)
+        _semantic(mem)
     return 0
+
+
+def _semantic(mem: Any) -> None:
+    """What semantic memory knows now, and a fact it knew before."""
+    for name in ("Maya", "Jonas"):
+        print(f"\nprofile({name!r}):\n" + mem.profile(NAMESPACE, subject=name).text)
+    ended = [f for f in mem.facts(NAMESPACE, include_superseded=True) if not f.current]
+    for fact in ended[:3]:
+        print(f"\nsuperseded: {fact.text()} (valid {fact.valid_from:%Y-%m-%d} to {fact.valid_to:%Y-%m-%d})")
 
 
 def _fill(mem: Any, home: str) -> None:
