@@ -166,3 +166,23 @@ def test_recall_episodes_puts_the_latest_word_first(tmp_path) -> None:
     assert "recency" not in plain.recall_episodes("my flat and its rent", namespace="u", k=2)[0].components
     newest.close()
     plain.close()
+
+
+def test_an_answer_is_found_by_the_words_of_its_question(tmp_path) -> None:
+    turns = [("Bob", "nice weather today"), ("Bob", "did you ever try surfing in Portugal?"), ("Ann", "Yes, twice!")]
+    turns += [("Bob", f"unrelated chatter number {i}") for i in range(20)]
+    items = [{"text": t, "speaker": who, "session": "s1"} for who, t in turns]
+    isolated = {"episodes": False, "contiguity": False, "facts": False, "participants": False}
+
+    def rank_of_answer(in_context: bool) -> tuple[int, dict]:
+        config = RecallConfig(**isolated, in_context=in_context)
+        with Memory(tmp_path / f"m{in_context}", embedder=HashEmbedder(dim=256), recall=config) as mem:
+            answer = mem.remember_many(items, namespace="u")[2]
+            hits = mem.recall("surfing in Portugal", namespace="u", k=len(items))
+        position = [h.event.id for h in hits].index(answer.id)
+        return position, dict(hits[position].components)
+
+    with_context, parts = rank_of_answer(True)
+    without, _ = rank_of_answer(False)
+    assert "lexical_in_context_rank" in parts and "lexical_rank" not in parts
+    assert with_context <= 1 < without  # second only to the question itself

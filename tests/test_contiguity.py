@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from engram import HashEmbedder, Memory
+from engram import HashEmbedder, Memory, RecallConfig
 from engram.cognition.contiguity import add_neighbours
 
 
@@ -29,7 +29,8 @@ def test_neighbour_keeps_its_own_score_when_higher() -> None:
 
 
 def test_recall_brings_back_the_answer_after_the_question() -> None:
-    mem = Memory(":memory:", embedder=HashEmbedder(dim=256))
+    # in-context BM25 would find the answer by itself (tests/test_association.py); here contiguity must
+    mem = Memory(":memory:", embedder=HashEmbedder(dim=256), recall=RecallConfig(in_context=False))
     t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
     turns = [
         ("bob", "Did you ever get a pet?"),

@@ -9,6 +9,7 @@
 - ``time_cues``: no time windows, relations or when-anchoring from the query;
 - ``participants``: no preference for the participant a query names;
 - ``facts``: no consolidation into facts and no associative (fact-graph) ranking;
+- ``in_context``: no BM25 ranking of events read after the event before them;
 - ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``);
 - ``recency``: no preference for the newer of the top episodes (``recall_episodes``).
 """
@@ -24,7 +25,17 @@ from engram.perception.segmentation import SegmentationConfig
 
 __all__ = ["MECHANISMS", "memory_options", "run", "markdown"]
 
-MECHANISMS = ("segmentation", "episodes", "contiguity", "time_cues", "participants", "facts", "feedback", "recency")
+MECHANISMS = (
+    "segmentation",
+    "episodes",
+    "contiguity",
+    "time_cues",
+    "participants",
+    "facts",
+    "in_context",
+    "feedback",
+    "recency",
+)
 
 
 def memory_options(without: Collection[str]) -> dict[str, Any]:

@@ -35,6 +35,10 @@ class NamespaceIndex:
 
     vectors: VectorIndex
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
+    # Each row's text after the text of the event before it in the same session: what an
+    # utterance means often depends on the turn it answers ("Yes, twice last year!").
+    in_context: LexicalIndex = field(default_factory=LexicalIndex)
+    _last: tuple[str | None, str] | None = None  # (session, text) of the last row, for in_context
     speakers: list[str | None] = field(default_factory=list)
     participants: dict[str, None] = field(default_factory=dict)  # distinct speakers, in order of appearance
     dated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # text carries a time reference
@@ -71,6 +75,7 @@ class NamespaceIndex:
         """Append a batch of rows (seqs above the last one)."""
         self.vectors.add(batch)
         self.lexical.add(batch.texts)
+        self.in_context.add(self._with_previous(batch))
         self.speakers.extend(batch.speakers)
         self.participants.update(dict.fromkeys(s for s in batch.speakers if s))
         dated = np.array([has_time_reference(t) for t in batch.texts], dtype=bool)
@@ -83,6 +88,15 @@ class NamespaceIndex:
         self.first_of = np.concatenate([self.first_of, np.array(first, dtype=np.int64)])
         self._lexicon = None
         self._map_rows()
+
+    def _with_previous(self, batch: VectorBatch) -> list[str]:
+        """Each text of ``batch`` preceded by the previous row's text when both share a session."""
+        out = []
+        for session, text in zip(batch.sessions, batch.texts, strict=True):
+            before = self._last[1] + " " if self._last and self._last[0] == session else ""
+            out.append(before + text)
+            self._last = (session, text)
+        return out
 
     def features(self, text: str, *, grow: bool = False) -> np.ndarray:
         """Stem ids of every word of ``text`` (function words too: a fragment of a memory shares

@@ -57,7 +57,7 @@ _PLACE_ENDS = frozenset("with for since because and but near after before at on 
 
 def _place_name(phrase: str) -> str:
     """A place ends where a preposition or conjunction starts: "Berlin with my dog" -> "Berlin"."""
-    kept = []
+    kept: list[str] = []
     for word in phrase.split():
         if word.lower() in _PLACE_ENDS and kept:
             break
