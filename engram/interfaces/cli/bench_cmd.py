@@ -166,6 +166,24 @@ def _data_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _locomo_file(args: argparse.Namespace) -> Path:
+    """``--data`` or ``$ENGRAM_LOCOMO``, checked to be a file."""
+    value = args.data or os.environ.get("ENGRAM_LOCOMO")
+    if not value or not Path(value).is_file():
+        raise InvalidInput(f"no LoCoMo data at {value!r}: pass --data PATH or set ENGRAM_LOCOMO")
+    return Path(value)
+
+
+def _publish(args: argparse.Namespace, name: str, results: dict[str, Any], text: str) -> int:
+    """Write ``<name>.json`` and ``<name>.md`` into ``--out`` and print the Markdown."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    (out / f"{name}.md").write_text(text)
+    print(text)
+    return 0
+
+
 def _in_workdir(args: argparse.Namespace, work: Any) -> Any:
     """Call ``work(workdir)`` in ``--workdir`` or in a temporary directory removed afterwards."""
     if args.workdir:
@@ -261,13 +279,7 @@ def run_sort(args: argparse.Namespace) -> int:
             Path(value), embedder=embedder, workdir=workdir, limit=args.limit, progress=not args.quiet
         ),
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sort.json").write_text(json.dumps(results, indent=2))
-    text = sort.markdown(results)
-    (out / "sort.md").write_text(text)
-    print(text)
-    return 0
+    return _publish(args, "sort", results, sort.markdown(results))
 
 
 def _sizes(args: argparse.Namespace) -> tuple[int, ...]:
@@ -315,45 +327,21 @@ def run_segmentation(args: argparse.Namespace) -> int:
         raise InvalidInput("--msc-limit: give a positive number")
     embedder = CachedEmbedder(make_embedder(args))
     results = segmentation.benchmark(Path(value), args.msc, embedder=embedder, msc_limit=args.msc_limit)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "segmentation.json").write_text(json.dumps(results, indent=2))
-    text = segmentation.markdown(results)
-    (out / "segmentation.md").write_text(text)
-    print(text)
-    return 0
+    return _publish(args, "segmentation", results, segmentation.markdown(results))
 
 
 def run_consolidation(args: argparse.Namespace) -> int:
     from engram.eval import consolidation
 
-    value = args.data or os.environ.get("ENGRAM_LOCOMO")
-    if not value or not Path(value).is_file():
-        raise InvalidInput(f"no LoCoMo data at {value!r}: pass --data PATH or set ENGRAM_LOCOMO")
-    embedder = make_embedder(args)
+    path, embedder = _locomo_file(args), make_embedder(args)
     results = _in_workdir(
-        args, lambda workdir: consolidation.run(Path(value), embedder=embedder, workdir=workdir, limit=args.limit)
+        args, lambda workdir: consolidation.run(path, embedder=embedder, workdir=workdir, limit=args.limit)
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "consolidation.json").write_text(json.dumps(results, indent=2))
-    text = consolidation.markdown(results)
-    (out / "consolidation.md").write_text(text)
-    print(text)
-    return 0
+    return _publish(args, "consolidation", results, consolidation.markdown(results))
 
 
 def run_facts(args: argparse.Namespace) -> int:
     from engram.eval import facts
 
-    value = args.data or os.environ.get("ENGRAM_LOCOMO")
-    if not value or not Path(value).is_file():
-        raise InvalidInput(f"no LoCoMo data at {value!r}: pass --data PATH or set ENGRAM_LOCOMO")
-    results = facts.benchmark(Path(value))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "facts.json").write_text(json.dumps(results, indent=2))
-    text = facts.markdown(results)
-    (out / "facts.md").write_text(text)
-    print(text)
-    return 0
+    results = facts.benchmark(_locomo_file(args))
+    return _publish(args, "facts", results, facts.markdown(results))
