@@ -104,9 +104,10 @@ def consolidate(
     """
     started = time.perf_counter()
     semantic = None
+    target = store.last_seq(namespace)  # events stored later are the next call's (or another process's)
     for _ in range(_ATTEMPTS):
         seen = store.consolidation_state(namespace)
-        chunks = _chunks(store, namespace, seen)
+        chunks = _chunks(store, namespace, seen) if seen < target else []
         if not chunks:
             break
         semantic = SemanticMemory.load(namespace, embedder.dim, store.entities(namespace), store.facts(namespace))

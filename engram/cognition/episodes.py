@@ -208,13 +208,16 @@ def catch_up(
     every ``STATE_EVERY`` events; a tracker resumed from an older state replays the events
     segmented since (``_resume``), which gives the same state, as chunked feeding does.
 
-    Returns the tracker, now at the store's last seq.
+    Returns the tracker, now at least at the store's last seq when the call began (a writer
+    that goes on storing meanwhile does not keep the call chasing it; another process that
+    segments those events first counts as done).
     """
+    target = store.last_seq(namespace)
     for _ in range(_ATTEMPTS):
         seen, saved = store.segmentation_state(namespace, unless_seen=tracker.seen_seq if tracker else None)
         if tracker is None or tracker.seen_seq != seen:
             tracker = _resume(store, embedder, namespace, saved, seen, config)
-        if store.last_seq(namespace) <= seen:
+        if target <= seen:
             return tracker
         open_first, open_boundary = tracker.open_first_seq, tracker.open_boundary
         batch = store.vectors(namespace, after_seq=max(open_first, 1) - 1 if seen else 0)
