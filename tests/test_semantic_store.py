@@ -73,6 +73,12 @@ def test_facts_upsert_by_id_and_keep_superseded_rows(store) -> None:
     assert (stats["facts"], stats["current_facts"]) == (2, 1)
 
 
+def test_seqs_lists_a_namespace_past_a_seq(store) -> None:
+    seqs = _store_with_events(store)
+    assert store.seqs("ns") == seqs and store.seqs("ns", after_seq=seqs[0]) == seqs[1:]
+    assert store.seqs("other") == []
+
+
 def test_usage_is_summed_across_saves(store) -> None:
     seqs = _store_with_events(store)
     first = Usage("llm:m", events=10, batches=1, calls=2, prompt_tokens=100, completion_tokens=20, total_tokens=120)

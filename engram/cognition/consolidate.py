@@ -122,7 +122,7 @@ def consolidate(
 
 def _chunks(store: Store, namespace: str, seen: int) -> list[list[int]]:
     """Seqs past ``seen`` in chunks of whole episodes (up to ``CHUNK_EVENTS`` events each)."""
-    seqs = store.vectors(namespace, after_seq=seen).seqs.tolist()
+    seqs = store.seqs(namespace, after_seq=seen)
     if not seqs:
         return []
     lasts = [row.last_seq for row in store.episodes(namespace) if row.last_seq > seen]

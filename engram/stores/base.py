@@ -129,6 +129,10 @@ class Store(Protocol):
         """Vectors of ``namespace`` with seq > ``after_seq``, in seq order."""
         ...
 
+    def seqs(self, namespace: str, after_seq: int = 0) -> list[int]:
+        """Seqs of ``namespace`` above ``after_seq``, ascending (no vectors read)."""
+        ...
+
     def last_seq(self, namespace: str) -> int:
         """The highest seq stored in ``namespace`` (0 if none); cheap, for cache checks."""
         ...

@@ -113,6 +113,11 @@ class InMemoryStore:
                 speakers=[self._events[s].speaker for s in seqs],
             )
 
+    def seqs(self, namespace: str, after_seq: int = 0) -> list[int]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            return [s for s in (ns.seqs if ns else []) if s > after_seq]
+
     def last_seq(self, namespace: str) -> int:
         with self._lock:
             ns = self._namespaces.get(namespace)

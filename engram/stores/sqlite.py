@@ -306,6 +306,10 @@ class SQLiteStore:
             speakers=[r[4] for r in rows],
         )
 
+    def seqs(self, namespace: str, after_seq: int = 0) -> list[int]:
+        sql = "SELECT seq FROM vectors WHERE namespace = ? AND seq > ? ORDER BY seq"
+        return [int(row[0]) for row in self._query(sql, (namespace, after_seq))]
+
     def last_seq(self, namespace: str) -> int:
         return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM vectors WHERE namespace = ?", (namespace,))[0][0])
 
