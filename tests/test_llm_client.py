@@ -7,7 +7,6 @@ import logging
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
@@ -15,7 +14,6 @@ from typing import Any, cast
 import pytest
 
 from engram.errors import InvalidInput, LLMError
-from engram.llm import client as client_module
 from engram.llm.client import INSTRUCTION, LLMClient, LLMConfig, Usage, schema_violation
 
 KEY = "sk-test-secret-123"
@@ -136,24 +134,6 @@ class ScriptedServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
-    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)  # talk to 127.0.0.1 directly
-    scripted = ScriptedServer()
-    yield scripted
-    scripted.close()
-    assert not scripted.script.answers, "scripted answers left unplayed"
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff pauses, recorded instead of slept (the clock is a process edge)."""
-    recorded: list[float] = []
-    monkeypatch.setattr(client_module.time, "sleep", recorded.append)
-    return recorded
 
 
 def make_client(server: ScriptedServer, **options: Any) -> LLMClient:

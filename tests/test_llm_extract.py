@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -13,7 +13,6 @@ import pytest
 from test_llm_client import Answer, ScriptedServer, error, reply, reply_json
 
 from engram.errors import InvalidInput, LLMError
-from engram.llm import client as client_module
 from engram.llm import extract as extract_module
 from engram.llm.client import INSTRUCTION, LLMClient, LLMConfig, Usage
 from engram.llm.extract import ANSWER_SCHEMA, ExtractionReport, FallbackExtractor, LLMExtractor
@@ -49,24 +48,6 @@ def claim(line: int, **fields: Any) -> dict[str, Any]:
 
 def answer(*claims: dict[str, Any], prompt_tokens: int = 0, completion_tokens: int = 0) -> Answer:
     return reply_json({"claims": list(claims)}, prompt_tokens, completion_tokens)
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
-    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)  # talk to 127.0.0.1 directly
-    scripted = ScriptedServer()
-    yield scripted
-    scripted.close()
-    assert not scripted.script.answers, "scripted answers left unplayed"
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff pauses, recorded instead of slept (the clock is a process edge)."""
-    recorded: list[float] = []
-    monkeypatch.setattr(client_module.time, "sleep", recorded.append)
-    return recorded
 
 
 def make_llm(server: ScriptedServer, batch_size: int = 20, **options: Any) -> LLMExtractor:

@@ -34,11 +34,10 @@ def _rules() -> Extractor:
 
 
 def _llm(url: str) -> Extractor:
-    from engram.llm.client import LLMClient, LLMConfig
-    from engram.llm.extract import FallbackExtractor, LLMExtractor
+    from engram.llm.client import LLMConfig
+    from engram.llm.extract import with_rules_fallback
 
-    client = LLMClient(LLMConfig(url=url, model="scripted", timeout=30))
-    return FallbackExtractor(LLMExtractor(client), _rules())
+    return with_rules_fallback(LLMConfig(url=url, model="scripted", timeout=30))
 
 
 def _measure(path: Path, embedder: Embedder, workdir: Path, extractor: Extractor, limit: int | None) -> dict[str, Any]:

@@ -470,11 +470,11 @@ EXTRACTORS: dict[str, Callable[[], ClaimExtractor]] = {"baseline": BaselineExtra
 
 def _llm_extractor() -> ClaimExtractor | None:
     """The LLM extractor of ``ENGRAM_LLM_*`` (rules as fallback, counted), or None if unset."""
-    from engram.llm.client import LLMClient, LLMConfig
-    from engram.llm.extract import FallbackExtractor, LLMExtractor
+    from engram.llm.client import LLMConfig
+    from engram.llm.extract import with_rules_fallback
 
     config = LLMConfig.from_env()
-    return None if config is None else FallbackExtractor(LLMExtractor(LLMClient(config)), RuleExtractor())
+    return None if config is None else with_rules_fallback(config)
 
 
 def benchmark(locomo_path: Path) -> dict[str, Any]:

@@ -516,13 +516,12 @@ class Memory:
 
 def _default_extractor() -> Extractor:
     """The offline rule extractor, or an LLM backed by it when ``ENGRAM_LLM_*`` is configured."""
-    from engram.llm.client import LLMClient, LLMConfig
-    from engram.llm.extract import FallbackExtractor, LLMExtractor
+    from engram.llm.client import LLMConfig
+    from engram.llm.extract import with_rules_fallback
     from engram.llm.rules import RuleExtractor
 
     config = LLMConfig.from_env()
-    rules = RuleExtractor()
-    return rules if config is None else FallbackExtractor(LLMExtractor(LLMClient(config)), rules)
+    return RuleExtractor() if config is None else with_rules_fallback(config)
 
 
 def _mask(where: Filter, vectors: VectorIndex) -> np.ndarray:

@@ -34,8 +34,9 @@ from datetime import date
 from typing import Any
 
 from engram.errors import InvalidInput, LLMError
-from engram.llm.client import LLMClient, Messages, Schema, Usage
+from engram.llm.client import LLMClient, LLMConfig, Messages, Schema, Usage
 from engram.llm.extraction import OBJECT_TYPES, PREDICATES, Claim, Extractor, Utterance
+from engram.llm.rules import RuleExtractor
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -44,6 +45,7 @@ __all__ = [
     "ExtractionReport",
     "FallbackExtractor",
     "LLMExtractor",
+    "with_rules_fallback",
 ]
 
 logger = logging.getLogger("engram.llm")
@@ -373,3 +375,8 @@ class FallbackExtractor:
             usage=self.primary.usage,
             calls=self.primary.calls,
         )
+
+
+def with_rules_fallback(config: LLMConfig) -> FallbackExtractor:
+    """The LLM extractor of ``config``, with the offline rules taking every batch it fails."""
+    return FallbackExtractor(LLMExtractor(LLMClient(config)), RuleExtractor())

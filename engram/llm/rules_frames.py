@@ -52,7 +52,7 @@ def _dislikes(c: _Clause, i: int) -> Iterator[_Found]:
             yield _Found("dislikes", item, 0.8)
 
 
-_PLACE_ENDS = frozenset("with for since because and but near after before at on by from to in".split())
+_PLACE_ENDS = (_PREPOSITIONS - {"of"}) | _WORDS("since because and but")  # "of" stays: "the south of France"
 
 
 def _place_name(phrase: str) -> str:
