@@ -152,7 +152,9 @@ def test_when_questions_and_named_participants_are_recognised() -> None:
 
 
 def test_switching_every_stage_off_leaves_plain_fusion() -> None:
-    off = RecallConfig(episodes=False, contiguity=False, time_cues=False, participants=False, in_context=False)
+    off = RecallConfig(
+        episodes=False, contiguity=False, time_cues=False, participants=False, in_context=False, strength=False
+    )
     mem = _memory(off)
     _cooking(mem)
     hits = mem.recall("What did I cook last Tuesday?", namespace="n", at=AT)

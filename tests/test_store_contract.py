@@ -132,6 +132,7 @@ def test_sqlite_migrations_are_recorded_once(tmp_path) -> None:
         (1, "events, vectors and lexical index"),
         (2, "surprise, ingest-time index, episodes and segmentation state"),
         (3, "semantic memory: entities, facts, consolidation state and LLM usage"),
+        (4, "memory strength: explicit importance of events, strength state of recalled memories"),
     ]
     store.close()
 

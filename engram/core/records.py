@@ -47,7 +47,9 @@ class Event:
 
     ``occurred_at`` is when it happened (event time); ``recorded_at`` is when Engram stored it
     (ingest time). Both are timezone-aware. ``surprise`` in [0, 1] is how badly the stream's
-    online predictor expected it (``None`` until segmentation has seen it).
+    online predictor expected it (``None`` until segmentation has seen it); ``importance`` in
+    [0, 1] is what the writer said it matters (``None``: not said). Both raise its salience,
+    and so how slowly it fades.
     """
 
     id: str
@@ -59,6 +61,7 @@ class Event:
     session: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     surprise: float | None = None
+    importance: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

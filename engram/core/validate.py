@@ -79,3 +79,18 @@ def top_k(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
         raise InvalidInput(f"k must be an integer between 1 and 10000, got {value!r}")
     return value
+
+
+def unit(value: Any, what: str) -> float | None:
+    """``None`` or a number in [0, 1]."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise InvalidInput(f"{what} must be a number between 0 and 1, or None; got {value!r}")
+    return float(value)
+
+
+def flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{what} must be True or False, got {value!r}")
+    return value

@@ -35,6 +35,7 @@ MECHANISMS = (
     "in_context",
     "feedback",
     "recency",
+    "strength",
 )
 
 

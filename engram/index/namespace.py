@@ -22,6 +22,7 @@ from engram.cognition.cues import has_time_reference
 from engram.cognition.timecues import parse_time_cue
 from engram.core.records import Entity
 from engram.index.lexical import LexicalIndex, stems, tokens
+from engram.index.strength import StrengthState
 from engram.index.vector import VectorIndex
 from engram.neural.completion import Lexicon, build_lexicon
 from engram.stores.base import EpisodeRow, FactRow, VectorBatch
@@ -55,6 +56,7 @@ class NamespaceIndex:
     first_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [n] row of the first copy
     _copies: dict[str, int] = field(default_factory=dict)  # normalised (speaker, text) -> its first row
     _lexicon: Lexicon | None = None  # built from word_bags on first use after growth
+    strength: StrengthState = field(default_factory=StrengthState)  # row-aligned strength of events
 
     @classmethod
     def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:
@@ -86,6 +88,7 @@ class NamespaceIndex:
         keys = [" ".join(tokens(text)) for text in batch.texts]  # index_text: the speaker, then the text
         first = [self._copies.setdefault(key, start + i) for i, key in enumerate(keys)]
         self.first_of = np.concatenate([self.first_of, np.array(first, dtype=np.int64)])
+        self.strength.add(batch, np.array(first, dtype=np.int64))
         self._lexicon = None
         self._map_rows()
 

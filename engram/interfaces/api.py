@@ -13,11 +13,13 @@ from typing import Any, cast
 import numpy as np
 
 from engram.cognition import semantic as semantics
+from engram.cognition import strength as strength_curve
 from engram.cognition.consolidate import ConsolidationReport, consolidate
 from engram.cognition.context import pack
 from engram.cognition.episodes import EpisodeTracker, catch_up
 from engram.cognition.order import Order, Position, word_offset
 from engram.cognition.recall import RecallConfig, rank, rank_episodes
+from engram.cognition.strength import Strength
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
 from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile, new_id, utcnow
@@ -35,7 +37,7 @@ from engram.stores.sqlite import SQLiteStore
 __all__ = ["Memory"]
 
 COMPLETION_KAPPA = DEFAULT_KAPPA  # weight of the dense view beside the words (tuned on fragment cues)
-_ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id"})
+_ITEM_KEYS = frozenset({"text", "speaker", "session", "occurred_at", "metadata", "id", "importance"})
 
 
 def _embedding_text(event: Event) -> str:
@@ -97,16 +99,27 @@ class Memory:
         session: str | None = None,
         occurred_at: datetime | str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        importance: float | None = None,
     ) -> Event:
-        """Store one event durably and return it. Nothing is stored if any argument is invalid."""
-        item = {"text": text, "speaker": speaker, "session": session, "occurred_at": occurred_at, "metadata": metadata}
+        """Store one event durably and return it. Nothing is stored if any argument is invalid.
+
+        ``importance`` in [0, 1] says how much the event matters; with its surprise and its
+        repetitions it sets how slowly it fades (``strength``)."""
+        item = {
+            "text": text,
+            "speaker": speaker,
+            "session": session,
+            "occurred_at": occurred_at,
+            "metadata": metadata,
+            "importance": importance,
+        }
         return self.remember_many([item], namespace=namespace)[0]
 
     def remember_many(self, items: Iterable[Mapping[str, Any]], *, namespace: str = "default") -> list[Event]:
         """Store many events in one transaction (all or none), embedding them in batches.
 
         Each item is a mapping with ``text`` and optionally ``speaker``, ``session``,
-        ``occurred_at`` (aware datetime or ISO-8601 string), ``metadata`` and ``id``.
+        ``occurred_at`` (aware datetime or ISO-8601 string), ``metadata``, ``importance`` and ``id``.
         Once the events are durable, the namespace's stream is segmented into episodes; the
         returned events carry their surprise.
         """
@@ -148,6 +161,7 @@ class Memory:
                 occurred_at=now if occurred is None else validate.moment(occurred, "occurred_at"),
                 recorded_at=now,
                 metadata=validate.metadata(item.get("metadata")),
+                importance=validate.unit(item.get("importance"), "importance"),
             )
         except InvalidInput as exc:
             raise InvalidInput(f"item {index}: {exc}" if index else str(exc)) from None
@@ -166,14 +180,25 @@ class Memory:
         until: datetime | None = None,
         recorded_since: datetime | None = None,
         recorded_until: datetime | None = None,
+        strength: bool = True,
+        rehearse: bool = True,
+        include_faded: bool = False,
     ) -> list[Hit]:
         """The ``k`` events most relevant to ``query``, best first, each with its evidence.
 
-        Dense (cosine) and lexical (BM25) candidates are fused by reciprocal rank.
-        ``session``, ``since`` (inclusive) and ``until`` (exclusive) restrict the search;
-        ``since``/``until`` are event time (``occurred_at``), ``recorded_since``/
-        ``recorded_until`` ingest time (``recorded_at``). ``at`` is "now" for the question
-        (default: the current time).
+        Dense (cosine) and lexical (BM25) candidates are fused by reciprocal rank, with the
+        events' base-level activation (how recently and often they were recalled, how
+        salient they are) as a lighter ranking. ``session``, ``since`` (inclusive) and
+        ``until`` (exclusive) restrict the search; ``since``/``until`` are event time
+        (``occurred_at``), ``recorded_since``/``recorded_until`` ingest time
+        (``recorded_at``). ``at`` is "now" for the question (default: the current time).
+
+        Memory strength (``engram.cognition.strength``): events whose retention at ``at`` fell
+        below the fading threshold are left out unless the cue is close to them, the call
+        names their session or event-time window (reinstating their context), or
+        ``include_faded``; nothing is deleted by fading. What is returned is strengthened
+        (the testing effect; more after a longer gap) unless ``rehearse=False``.
+        ``strength=False`` (with ``rehearse=False``) is pure-similarity recall.
         """
         query = validate.text(query, "query")
         namespace = validate.namespace(namespace)
@@ -186,9 +211,28 @@ class Memory:
             recorded_since=validate.optional_moment(recorded_since, "recorded_since"),
             recorded_until=validate.optional_moment(recorded_until, "recorded_until"),
         )
-        fused = self._ranked(query, namespace, k, where, at)
+        reinstated = where.session is not None or where.since is not None or where.until is not None
+        config = dataclasses.replace(
+            self.recall_config,
+            strength=self.recall_config.strength and validate.flag(strength, "strength"),
+            include_faded=validate.flag(include_faded, "include_faded") or reinstated,
+        )
+        fused = self._ranked(query, namespace, k, where, at, config=config)
         events = self.store.events([seq for seq, _, _ in fused])
+        if validate.flag(rehearse, "rehearse"):
+            self._rehearse(namespace, events, at)
         return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
+
+    def _rehearse(self, namespace: str, events: list[Event], at: datetime) -> None:
+        """Strengthen recalled events (the testing effect) and save their new state."""
+        if not events:
+            return
+        with self._lock:
+            index = self._indexes[namespace]
+            rows = [index.strength.row_of[e.id] for e in events if e.id in index.strength.row_of]
+            ids = [e.id for e in events if e.id in index.strength.row_of]
+            changed = index.strength.recall(np.array(rows, dtype=np.int64), ids, at.timestamp())
+        self.store.save_strengths(namespace, changed)
 
     def recall_episodes(
         self,
@@ -199,22 +243,71 @@ class Memory:
         at: datetime | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        strength: bool = True,
+        rehearse: bool = True,
+        include_faded: bool = False,
     ) -> list[EpisodeHit]:
         """The ``k`` episodes most relevant to ``query`` ("which conversations were about this?").
 
         Episodes are ranked by their best event in ``recall``, by their centroid and by BM25
         over each episode as one document, fused by reciprocal rank. ``since``/``until``
-        keep episodes with an event in that event-time window.
+        keep episodes with an event in that event-time window. ``strength``, ``rehearse``
+        and ``include_faded`` work as in ``recall``: a faded episode is left out unless its
+        centroid is close to the query or the call names a window.
         """
         query = validate.text(query, "query")
         namespace = validate.namespace(namespace)
         k = validate.top_k(k)
         at = utcnow() if at is None else validate.moment(at, "at")
         where = Filter(since=validate.optional_moment(since, "since"), until=validate.optional_moment(until, "until"))
+        config = dataclasses.replace(
+            self.recall_config,
+            strength=self.recall_config.strength and validate.flag(strength, "strength"),
+            include_faded=validate.flag(include_faded, "include_faded") or not where.empty,
+        )
         index = self._index(namespace)
         allow = None if where.empty else _mask(where, index.vectors)
-        ranked = rank_episodes(index, query, self._embed_one, k, allow=allow, at=at, config=self.recall_config)
+        depth = k if config.include_faded or not config.strength else max(2 * k, k + 10)
+        ranked = rank_episodes(index, query, self._embed_one, depth, allow=allow, at=at, config=config)
+        if config.strength and not config.include_faded:
+            ranked = self._unfaded_episodes(index, ranked, query, at)
+        ranked = ranked[:k]
+        if validate.flag(rehearse, "rehearse"):
+            self._rehearse_episodes(namespace, index, [e for e, _, _ in ranked], at)
         return [EpisodeHit(index.episodes[e].episode, score, parts) for e, score, parts in ranked]
+
+    def _episode_state(self, index: NamespaceIndex, position: int) -> tuple[float, float, float]:
+        """(formed, last presented, salience) of an episode: its span and its most salient event."""
+        row = index.episodes[position]
+        rows = index.episode_rows(position)
+        salient = index.strength.salience(np.arange(rows.start, rows.stop))
+        return row.episode.started_at.timestamp(), row.episode.ended_at.timestamp(), float(salient.max(initial=0.0))
+
+    def _unfaded_episodes(self, index: NamespaceIndex, ranked: list, query: str, at: datetime) -> list:
+        from engram.cognition.recall import STRONG_CUE
+        from engram.index.strength import state_of
+
+        qvec = self._embed_one(query)
+        kept = []
+        for e, score, parts in ranked:
+            stability, last, _ = state_of(
+                index.strength.others.get(("episode", index.episodes[e].episode.id)), *self._episode_state(index, e)
+            )
+            faded = float(strength_curve.retention(stability, at.timestamp() - last)) < strength_curve.FADED
+            if not faded or float(index.centroids[e] @ qvec) >= STRONG_CUE:
+                kept.append((e, score, parts))
+        return kept
+
+    def _rehearse_episodes(self, namespace: str, index: NamespaceIndex, positions: list[int], at: datetime) -> None:
+        rows = []
+        with self._lock:
+            for e in positions:
+                changed = index.strength.recall_other(
+                    "episode", index.episodes[e].episode.id, *self._episode_state(index, e), at.timestamp()
+                )
+                if changed is not None:
+                    rows.append(changed)
+        self.store.save_strengths(namespace, rows)
 
     def _ranked(
         self,
@@ -331,7 +424,23 @@ class Memory:
             consolidated = self.store.consolidation_state(namespace)
             if index.facts_seen != consolidated:
                 index.set_facts(self.store.entities(namespace), self.store.facts(namespace), consolidated)
+            self._refresh_strength(namespace, index)
             return index
+
+    def _refresh_strength(self, namespace: str, index: NamespaceIndex) -> None:
+        """Take strength saved since (by any process) and surprise decided since the rows were read."""
+        version, rows = self.store.strengths(namespace, index.strength.version)
+        if rows:
+            index.strength.apply(rows, version)
+        unknown = index.strength.unknown_surprise()
+        if len(unknown):
+            events = self.store.events(index.seqs[unknown].tolist())
+            decided = [
+                (row, e.surprise) for row, e in zip(unknown.tolist(), events, strict=True) if e.surprise is not None
+            ]
+            if decided:
+                rows_, values = zip(*decided, strict=True)
+                index.strength.set_surprise(np.array(rows_), np.array(values, dtype=np.float64))
 
     def _ann_path(self, namespace: str) -> Path | None:
         if self.store.directory is None:
@@ -351,7 +460,10 @@ class Memory:
         """A prompt-ready block of the best memories for ``query`` within ``budget_tokens``."""
         if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int) or budget_tokens < 16:
             raise InvalidInput(f"budget_tokens must be an integer of at least 16, got {budget_tokens!r}")
-        return pack(self.recall(query, namespace=namespace, k=k, at=at), budget_tokens)
+        at = utcnow() if at is None else validate.moment(at, "at")
+        packed = pack(self.recall(query, namespace=namespace, k=k, at=at, rehearse=False), budget_tokens)
+        self._rehearse(validate.namespace(namespace), list(packed.events), at)  # what reached the prompt
+        return packed
 
     # -- consolidate ----------------------------------------------------------------------
 
@@ -495,6 +607,70 @@ class Memory:
     def get(self, event_id: str) -> Event:
         """One event by id (``NotFound`` if absent)."""
         return self.store.get(event_id)
+
+    def strength(self, item_id: str, *, namespace: str = "default", at: datetime | str | None = None) -> Strength:
+        """How well an event, episode or fact is held at ``at`` (default: now).
+
+        Events are found by id in any namespace; episodes and facts in ``namespace``.
+        Reading a strength changes nothing.
+
+        Raises:
+            NotFound: no event, episode or fact has that id.
+        """
+        item_id = validate.text(item_id, "item_id")
+        moment = (utcnow() if at is None else validate.moment(at, "at")).timestamp()
+        try:
+            event = self.store.get(item_id)
+        except NotFound:
+            event = None
+        space = event.namespace if event else validate.namespace(namespace)
+        index = self._index(space)
+        with self._lock:
+            table = index.strength
+            if event is not None:
+                row = np.array([table.row_of[event.id]])
+                stability, last, accesses = (
+                    float(table.stability(row)[0]),
+                    float(table.last_access[row[0]]),
+                    int(table.accesses[row[0]]),
+                )
+                return self._strength(
+                    "event",
+                    item_id,
+                    stability,
+                    last,
+                    accesses,
+                    float(table.salience(row)[0]),
+                    float(table.formed[row[0]]),
+                    moment,
+                )
+            kind, formed, last_presented, salience = self._other_item(space, index, item_id)
+        from engram.index.strength import state_of
+
+        stability, last, accesses = state_of(table.others.get((kind, item_id)), formed, last_presented, salience)
+        return self._strength(kind, item_id, stability, last, accesses, salience, formed, moment)
+
+    def _other_item(self, namespace: str, index: NamespaceIndex, item_id: str) -> tuple[str, float, float, float]:
+        """(kind, formed, last presented, salience) of an episode or fact."""
+        for position, row in enumerate(index.episodes):
+            if row.episode.id == item_id:
+                return ("episode", *self._episode_state(index, position))
+        for fact_row in self.store.facts(namespace):
+            fact = fact_row.fact
+            if fact.id == item_id:
+                salience = float(strength_curve.salience(0.0, fact.confidence, len(fact.sources)))
+                return "fact", fact.recorded_at.timestamp(), fact.recorded_at.timestamp(), salience
+        raise NotFound(f"no event, episode or fact with id {item_id!r} in namespace {namespace!r}")
+
+    @staticmethod
+    def _strength(
+        kind: str, item_id: str, stability: float, last: float, accesses: int, salience: float, formed: float, at: float
+    ) -> Strength:
+        retention = float(strength_curve.retention(stability, at - last))
+        activation = float(strength_curve.activation(formed, last, accesses, salience, at))
+        return Strength(
+            kind, item_id, stability, last, accesses, salience, retention, activation, retention < strength_curve.FADED
+        )
 
     def stats(self) -> dict[str, Any]:
         """Counts per namespace, bytes on disk, the embedding model."""

@@ -20,7 +20,17 @@ import numpy as np
 
 from engram.core.records import Entity, Episode, Event, Fact
 
-__all__ = ["USAGE_FIELDS", "EpisodeRow", "FactRow", "Filter", "Store", "Usage", "VectorBatch", "index_text"]
+__all__ = [
+    "USAGE_FIELDS",
+    "EpisodeRow",
+    "FactRow",
+    "Filter",
+    "Store",
+    "StrengthRow",
+    "Usage",
+    "VectorBatch",
+    "index_text",
+]
 
 
 def index_text(speaker: str | None, text: str) -> str:
@@ -57,6 +67,22 @@ class VectorBatch:
     texts: list[str] = field(default_factory=list)  # index_text of each event
     recorded: np.ndarray = field(default_factory=lambda: np.zeros(0))  # float64 [n], unix seconds
     speakers: list[str | None] = field(default_factory=list)
+    surprise: np.ndarray = field(default_factory=lambda: np.zeros(0))  # float64 [n], NaN: not yet known
+    importance: np.ndarray = field(default_factory=lambda: np.zeros(0))  # float64 [n], NaN: not given
+    ids: list[str] = field(default_factory=list)  # event ids
+
+
+@dataclass(frozen=True, slots=True)
+class StrengthRow:
+    """The strength state of a memory that recall has returned (one never recalled has no row:
+    its state follows from the record). ``kind`` is ``event``, ``episode`` or ``fact``;
+    ``stability`` is in days, ``last_access`` in unix seconds."""
+
+    kind: str
+    id: str
+    stability: float
+    last_access: float
+    accesses: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +217,17 @@ class Store(Protocol):
 
     def facts(self, namespace: str) -> list[FactRow]:
         """Facts of ``namespace`` (superseded ones included), oldest first."""
+        ...
+
+    def strengths(self, namespace: str, after_version: int = 0) -> tuple[int, list[StrengthRow]]:
+        """(the namespace's strength version, the rows saved after ``after_version``).
+
+        The version grows with every ``save_strengths``; a caller holding version ``v`` reads
+        only what changed since."""
+        ...
+
+    def save_strengths(self, namespace: str, rows: Sequence[StrengthRow]) -> None:
+        """Upsert strength rows (by kind and id) in one transaction, under a new version."""
         ...
 
     def usage(self) -> dict[str, int]:

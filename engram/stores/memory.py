@@ -14,7 +14,16 @@ import numpy as np
 from engram.core.records import Entity, Event
 from engram.errors import ModelMismatch, NotFound, StoreError
 from engram.index.lexical import LexicalIndex
-from engram.stores.base import USAGE_FIELDS, EpisodeRow, FactRow, Filter, Usage, VectorBatch, index_text
+from engram.stores.base import (
+    USAGE_FIELDS,
+    EpisodeRow,
+    FactRow,
+    Filter,
+    StrengthRow,
+    Usage,
+    VectorBatch,
+    index_text,
+)
 
 __all__ = ["InMemoryStore"]
 
@@ -28,6 +37,11 @@ class _Namespace:
     consolidated: int = 0
     entities: dict[str, Entity] = field(default_factory=dict)  # by id, in insertion order
     facts: dict[str, FactRow] = field(default_factory=dict)
+    strength: dict[tuple[str, str], tuple[StrengthRow, int]] = field(default_factory=dict)  # -> (row, version)
+
+
+def _number(value: float | None) -> float:
+    return np.nan if value is None else float(value)
 
 
 def _matches(event: Event, where: Filter) -> bool:
@@ -54,6 +68,7 @@ class InMemoryStore:
         self._namespaces: dict[str, _Namespace] = {}
         self._model: tuple[str, int] | None = None
         self._next = 1
+        self._strength_version = 0
         self._usage: list[Usage] = []
         self._lock = threading.RLock()
 
@@ -111,6 +126,9 @@ class InMemoryStore:
                 texts=[index_text(self._events[s].speaker, self._events[s].text) for s in seqs],
                 recorded=np.array([self._events[s].recorded_at.timestamp() for s in seqs], dtype=np.float64),
                 speakers=[self._events[s].speaker for s in seqs],
+                surprise=np.array([_number(self._events[s].surprise) for s in seqs], dtype=np.float64),
+                importance=np.array([_number(self._events[s].importance) for s in seqs], dtype=np.float64),
+                ids=[self._events[s].id for s in seqs],
             )
 
     def seqs(self, namespace: str, after_seq: int = 0) -> list[int]:
@@ -201,6 +219,24 @@ class InMemoryStore:
             ns = self._namespaces.get(namespace)
             rows = list(ns.facts.values()) if ns else []
         return sorted(rows, key=lambda row: (row.fact.recorded_at, row.fact.id))
+
+    def strengths(self, namespace: str, after_version: int = 0) -> tuple[int, list[StrengthRow]]:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            changed = sorted(
+                ((v, row) for row, v in (ns.strength.values() if ns else []) if v > after_version), key=lambda c: c[0]
+            )
+            version = max([after_version, *(v for v, _ in changed)])
+            return version, [row for _, row in changed]
+
+    def save_strengths(self, namespace: str, rows: Sequence[StrengthRow]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            ns = self._namespaces.setdefault(namespace, _Namespace([], LexicalIndex()))
+            self._strength_version += 1
+            for row in rows:
+                ns.strength[(row.kind, row.id)] = (row, self._strength_version)
 
     def usage(self) -> dict[str, int]:
         with self._lock:

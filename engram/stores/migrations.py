@@ -119,6 +119,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         )
         """,
     ),
+    (
+        4,
+        "memory strength: explicit importance of events, strength state of recalled memories",
+        """
+        ALTER TABLE events ADD COLUMN importance REAL;
+        CREATE TABLE strength (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            stability REAL NOT NULL,
+            last_access_ts REAL NOT NULL,
+            accesses INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX strength_namespace_version ON strength (namespace, version)
+        """,
+    ),
 ]
 
 

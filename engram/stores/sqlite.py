@@ -19,13 +19,22 @@ import numpy as np
 
 from engram.core.records import Entity, Episode, Event, Fact, utcnow
 from engram.errors import ModelMismatch, NotFound, StoreError
-from engram.stores.base import USAGE_FIELDS, EpisodeRow, FactRow, Filter, Usage, VectorBatch, index_text
+from engram.stores.base import (
+    USAGE_FIELDS,
+    EpisodeRow,
+    FactRow,
+    Filter,
+    StrengthRow,
+    Usage,
+    VectorBatch,
+    index_text,
+)
 from engram.stores.migrations import migrate
 
 __all__ = ["SQLiteStore"]
 
 DB_NAME = "engram.db"
-_EVENT_COLUMNS = "seq, id, namespace, text, speaker, session, occurred_at, recorded_at, metadata, surprise"
+_EVENT_COLUMNS = "seq, id, namespace, text, speaker, session, occurred_at, recorded_at, metadata, surprise, importance"
 _EPISODE_COLUMNS = (
     "first_seq, last_seq, id, namespace, started_at, ended_at, recorded_at, event_count, first_event_id,"
     " last_event_id, participants, gist, boundary, closed, centroid"
@@ -43,6 +52,7 @@ def _row_event(row: tuple) -> Event:
         recorded_at=datetime.fromisoformat(row[7]),
         metadata=json.loads(row[8]),
         surprise=row[9],
+        importance=row[10],
     )
 
 
@@ -238,7 +248,8 @@ class SQLiteStore:
             for event, vector in zip(events, vectors, strict=True):
                 cursor = db.execute(
                     "INSERT INTO events (id, namespace, text, speaker, session, occurred_at, occurred_ts,"
-                    " recorded_at, recorded_ts, metadata, surprise) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " recorded_at, recorded_ts, metadata, surprise, importance)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         event.id,
                         event.namespace,
@@ -251,6 +262,7 @@ class SQLiteStore:
                         event.recorded_at.timestamp(),
                         json.dumps(event.metadata, ensure_ascii=False, sort_keys=True),
                         event.surprise,
+                        event.importance,
                     ),
                 )
                 seq = int(cursor.lastrowid)  # type: ignore[arg-type]
@@ -289,7 +301,8 @@ class SQLiteStore:
 
     def vectors(self, namespace: str, after_seq: int = 0) -> VectorBatch:
         rows = self._query(
-            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text, e.recorded_ts"
+            "SELECT v.seq, v.vector, e.occurred_ts, e.session, e.speaker, e.text, e.recorded_ts, e.surprise,"
+            " e.importance, e.id"
             " FROM vectors v JOIN events e ON e.seq = v.seq"
             " WHERE v.namespace = ? AND v.seq > ? ORDER BY v.seq",
             (namespace, after_seq),
@@ -304,6 +317,9 @@ class SQLiteStore:
             texts=[index_text(r[4], r[5]) for r in rows],
             recorded=np.array([r[6] for r in rows], dtype=np.float64),
             speakers=[r[4] for r in rows],
+            surprise=np.array([np.nan if r[7] is None else r[7] for r in rows], dtype=np.float64),
+            importance=np.array([np.nan if r[8] is None else r[8] for r in rows], dtype=np.float64),
+            ids=[r[9] for r in rows],
         )
 
     def seqs(self, namespace: str, after_seq: int = 0) -> list[int]:
@@ -415,6 +431,27 @@ class SQLiteStore:
     def facts(self, namespace: str) -> list[FactRow]:
         sql = f"SELECT {_FACT_COLUMNS} FROM facts WHERE namespace = ? ORDER BY recorded_at, id"
         return [_row_fact(row) for row in self._query(sql, (namespace,))]
+
+    def strengths(self, namespace: str, after_version: int = 0) -> tuple[int, list[StrengthRow]]:
+        rows = self._query(
+            "SELECT kind, id, stability, last_access_ts, accesses, version FROM strength"
+            " WHERE namespace = ? AND version > ? ORDER BY version",
+            (namespace, after_version),
+        )
+        version = max([after_version, *(int(r[5]) for r in rows)])
+        return version, [StrengthRow(r[0], r[1], float(r[2]), float(r[3]), int(r[4])) for r in rows]
+
+    def save_strengths(self, namespace: str, rows: Sequence[StrengthRow]) -> None:
+        if not rows:
+            return
+        with self._transaction() as db:
+            version = int(db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM strength").fetchone()[0])
+            db.executemany(
+                "INSERT INTO strength VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET"
+                " stability = excluded.stability, last_access_ts = excluded.last_access_ts,"
+                " accesses = excluded.accesses, version = excluded.version",
+                [(r.kind, r.id, namespace, r.stability, r.last_access, r.accesses, version) for r in rows],
+            )
 
     def usage(self) -> dict[str, int]:
         sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in USAGE_FIELDS)
