@@ -85,7 +85,9 @@ def test_expand_dense_takes_the_better_of_event_and_fact() -> None:
 
 
 def test_a_fact_brings_an_event_that_shares_no_word_with_the_query(tmp_path) -> None:
-    isolated = RecallConfig(episodes=False, contiguity=False)  # the fact stage alone beside dense and lexical
+    isolated = RecallConfig(
+        episodes=False, contiguity=False, strength=False
+    )  # the fact stage alone beside dense and lexical
     mem = Memory(tmp_path / "m", embedder=HashEmbedder(dim=256), extractor=TwinExtractor(), recall=isolated)
     filler = [f"Ann talked about the weather and the news, day {i}" for i in range(30)]
     items = [{"text": t, "speaker": "Ann", "occurred_at": T0 + timedelta(hours=i)} for i, t in enumerate(filler)]
@@ -98,7 +100,7 @@ def test_a_fact_brings_an_event_that_shares_no_word_with_the_query(tmp_path) -> 
         ids = [h.event.id for h in memory.recall(query, namespace="ann", k=30)]
         return ids.index(target) if target in ids else 99
 
-    no_facts = RecallConfig(episodes=False, contiguity=False, facts=False)
+    no_facts = RecallConfig(episodes=False, contiguity=False, facts=False, strength=False)
     plain = Memory(tmp_path / "m", embedder=HashEmbedder(dim=256), recall=no_facts)
     before = rank_of_target(plain)
     mem.consolidate("ann")

@@ -80,6 +80,11 @@ EPISODE_DEPTH = 100  # episodes ranked per ranking; beyond it reciprocal-rank ev
 # temporal, open-domain): strength off 0.767 (0.511, 0.900, 0.411); weight 0.1: 0.769 (0.501,
 # 0.900, 0.434); 0.2: 0.771 (0.502, 0.906, 0.456); 0.3: 0.771 (0.495, 0.906, 0.491); 0.5: 0.767.
 ACTIVATION_WEIGHT = 0.2
+# When no word of the cue occurs in memory (free recall: "what was on the list?"), similarity
+# carries little and activation decides, as in ACT-R retrieval without source activation.
+# Immediate free recall of 15-word lists (``engram bench paradigms``), first three / middle third /
+# last three positions: weight 1: 0.50 / 0.19 / 0.75; 3: 0.52 / 0.05 / 0.99 (recency swamps all).
+UNCUED_ACTIVATION_WEIGHT = 1.0
 WEIGHTS = {
     "dense": 1.0,
     "lexical": 1.0,
@@ -161,9 +166,12 @@ def rank(
         rankings["lexical_window"] = _lexical(index, terms, depth, inside)
         if config.in_context:
             rankings["lexical_in_context_window"] = _lexical(index, terms, depth, inside, index.in_context)
+    weights = WEIGHTS
     if config.strength:
         rankings["activation"] = _by_activation(index, rankings, at)
-    fused = fuse(rankings, WEIGHTS)
+        if not rankings["lexical"]:  # the cue names nothing stored: what is most active comes to mind
+            weights = {**WEIGHTS, "activation": UNCUED_ACTIVATION_WEIGHT}
+    fused = fuse(rankings, weights)
     if lifted:
         fused = [(seq, score, {**parts, "fact": 1.0} if seq in lifted else parts) for seq, score, parts in fused]
     if config.episodes and len(index.episodes) > 1:

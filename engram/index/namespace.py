@@ -22,7 +22,7 @@ from engram.cognition.cues import has_time_reference
 from engram.cognition.timecues import parse_time_cue
 from engram.core.records import Entity
 from engram.index.lexical import LexicalIndex, stems, tokens
-from engram.index.strength import StrengthState
+from engram.index.strength import NO_EPISODE, StrengthState
 from engram.index.vector import VectorIndex
 from engram.neural.completion import Lexicon, build_lexicon
 from engram.stores.base import EpisodeRow, FactRow, VectorBatch
@@ -141,6 +141,11 @@ class NamespaceIndex:
 
     def _map_rows(self) -> None:
         self.episode_of_row = np.searchsorted(self.first_seqs, self.seqs, side="right") - 1
+        first_rows = np.searchsorted(self.seqs, self.first_seqs)
+        inside = self.episode_of_row >= 0
+        position = np.full(len(self), NO_EPISODE, dtype=np.int64)
+        position[inside] = np.arange(len(self))[inside] - first_rows[self.episode_of_row[inside]]
+        self.strength.set_positions(position)
 
     def rows_of(self, seqs: list[int]) -> np.ndarray:
         """Row positions of ``seqs`` (which must be indexed)."""

@@ -19,7 +19,9 @@ import numpy as np
 from engram.cognition import strength as curve
 from engram.stores.base import StrengthRow, VectorBatch
 
-__all__ = ["StrengthState", "state_of"]
+__all__ = ["NO_EPISODE", "StrengthState", "state_of"]
+
+NO_EPISODE = 1_000_000  # the position of a row no episode holds yet: no onset salience
 
 
 @dataclass(slots=True)
@@ -34,6 +36,7 @@ class StrengthState:
     importance: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [n] NaN: not given
     copies: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [n] copies of a first row
     first_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [n] row of the first copy
+    position: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # [n] place in its episode
     row_of: dict[str, int] = field(default_factory=dict)  # event id -> row
     others: dict[tuple[str, str], StrengthRow] = field(default_factory=dict)  # recalled episodes and facts
     version: int = 0  # the store's strength version these arrays reflect
@@ -49,8 +52,13 @@ class StrengthState:
         self.importance = np.concatenate([self.importance, _column(batch.importance, n)])
         self.copies = np.concatenate([self.copies, np.zeros(n, dtype=np.int64)])
         self.first_of = np.concatenate([self.first_of, first_of])
+        self.position = np.concatenate([self.position, np.full(n, NO_EPISODE, dtype=np.int64)])
         np.add.at(self.copies, first_of, 1)
         self.row_of.update((event_id, start + i) for i, event_id in enumerate(batch.ids))
+
+    def set_positions(self, position: np.ndarray) -> None:
+        """Each row's place in its episode (0 for the first; ``NO_EPISODE`` before segmentation)."""
+        self.position = position.astype(np.int64)
 
     def unknown_surprise(self) -> np.ndarray:
         """Rows whose surprise segmentation had not yet decided when they were indexed."""
@@ -86,7 +94,12 @@ class StrengthState:
 
     def salience(self, rows: np.ndarray) -> np.ndarray:
         """[r] salience of events: surprise, importance, and how often the same words were said."""
-        return curve.salience(self.surprise[rows], self.importance[rows], self.copies[self.first_of[rows]])
+        return curve.salience(
+            self.surprise[rows],
+            self.importance[rows],
+            self.copies[self.first_of[rows]],
+            curve.onset(self.position[rows]),
+        )
 
     def stability(self, rows: np.ndarray) -> np.ndarray:
         """[r] stability in days: as recalled, or as formed (from salience)."""

@@ -129,6 +129,17 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     _common_bench_options(p)
     p.set_defaults(run=run_speed)
+    p = kinds.add_parser(
+        "paradigms",
+        parents=[common],
+        help="the classic experiments of memory psychology, against the real engine",
+        description="Forgetting curve, spacing effect, serial position, temporal contiguity (lag-CRP), "
+        "recognition vs recall under interference and working-memory capacity, with simulated time; "
+        "writes paradigms.json, one PNG plot per paradigm and paradigms.md with a verdict for each.",
+    )
+    p.add_argument("--only", metavar="NAMES", default="", help="comma-separated paradigms to run (default: all six)")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"results directory (default {DEFAULT_OUT}/)")
+    p.set_defaults(run=run_paradigms)
 
 
 def _register_segmentation(kinds: Any, common: argparse.ArgumentParser) -> None:
@@ -345,3 +356,16 @@ def run_facts(args: argparse.Namespace) -> int:
 
     results = facts.benchmark(_locomo_file(args))
     return _publish(args, "facts", results, facts.markdown(results))
+
+
+def run_paradigms(args: argparse.Namespace) -> int:
+    from engram.eval import paradigm_report
+
+    known = list(paradigm_report.TITLES)
+    only = _names(args.only)
+    unknown = sorted(set(only) - set(known))
+    if unknown:
+        raise InvalidInput(f"unknown paradigm(s) {unknown}; choose from {', '.join(known)}")
+    results = paradigm_report.run(make_embedder(args), only=only or None)
+    print(paradigm_report.write(results, Path(args.out)))
+    return 0 if results["all_shown"] else 1
