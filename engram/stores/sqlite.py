@@ -444,6 +444,19 @@ class SQLiteStore:
     def save_strengths(self, namespace: str, rows: Sequence[StrengthRow]) -> None:
         if not rows:
             return
+        # Strength is what recall learns, not what the caller wrote: it need not wait for the
+        # disk (synchronous=NORMAL keeps it safe from a process crash; power loss may lose the
+        # last few). Events and everything else stay synchronous=FULL.
+        with self._lock:  # held throughout: no other write of this connection runs at NORMAL
+            with self._translate():
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._save_strengths(namespace, rows)
+            finally:
+                with self._translate():
+                    self._db.execute("PRAGMA synchronous=FULL")
+
+    def _save_strengths(self, namespace: str, rows: Sequence[StrengthRow]) -> None:
         with self._transaction() as db:
             version = int(db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM strength").fetchone()[0])
             db.executemany(
