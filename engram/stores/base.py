@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from engram.core.records import Entity, Episode, Event, Fact
 __all__ = [
     "USAGE_FIELDS",
     "EpisodeRow",
+    "Erasure",
     "FactRow",
     "Filter",
     "Store",
@@ -116,6 +117,32 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What erasing events of one namespace removes (ids and counts, never text).
+
+    ``seqs`` / ``ids`` are every event erased, in seq order: those asked for and the reflections
+    ``cascaded`` with them (every one of their sources erased). ``relinked`` are the surviving
+    reflections with the erased ids taken out of ``metadata["sources"]``, as (seq, metadata).
+    ``facts_updated`` are the surviving facts as they become (erased sources dropped, a
+    supersession by a deleted fact repaired); ``episodes`` counts the episodes deleted.
+    ``scrubbed`` is False when a copy of erased rows may remain in the store's files for now
+    (another connection was reading, so the write-ahead log could not be emptied).
+    """
+
+    namespace: str
+    whole: bool = False  # the whole namespace: every row of it, in every table
+    seqs: tuple[int, ...] = ()
+    ids: tuple[str, ...] = ()
+    cascaded: tuple[str, ...] = ()
+    relinked: tuple[tuple[int, dict[str, Any]], ...] = ()
+    facts_deleted: tuple[str, ...] = ()
+    facts_updated: tuple[FactRow, ...] = ()
+    entities_deleted: tuple[str, ...] = ()
+    episodes: int = 0
+    scrubbed: bool = True
 
 
 USAGE_FIELDS = ("events", "batches", "fallbacks", "calls", "prompt_tokens", "completion_tokens", "total_tokens")
@@ -236,6 +263,24 @@ class Store(Protocol):
 
     def stats(self) -> dict[str, object]:
         """Counts per namespace, bytes on disk, the recorded model."""
+        ...
+
+    def erase(self, namespace: str, event_ids: Sequence[str] | None) -> Erasure:
+        """Erase events of ``namespace`` for good (``None``: the whole namespace), all or nothing.
+
+        With the events go what ``engram.stores.erasure.plan`` derives from them (reflections
+        left without sources, facts left without sources, entities left without facts; the
+        survivors lose the erased ids), the strength rows of what goes (the events, the facts,
+        episodes that began with an erased event) and the namespace's episodes and segmentation
+        state, which quote and summarise its events (the caller segments it again). Ids unknown or of
+        another namespace are skipped. An erasure that removed anything counts in
+        ``erasures``, and leaves no copy of what it removed in the store's files. The highest
+        seqs erased may be handed out again to events stored later.
+        """
+        ...
+
+    def erasures(self, namespace: str) -> int:
+        """How many erasures ``namespace`` has had: caches of it built before a change are stale."""
         ...
 
     def close(self) -> None: ...

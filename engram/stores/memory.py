@@ -17,6 +17,7 @@ from engram.index.lexical import LexicalIndex
 from engram.stores.base import (
     USAGE_FIELDS,
     EpisodeRow,
+    Erasure,
     FactRow,
     Filter,
     StrengthRow,
@@ -24,6 +25,7 @@ from engram.stores.base import (
     VectorBatch,
     index_text,
 )
+from engram.stores.erasure import plan
 
 __all__ = ["InMemoryStore"]
 
@@ -69,7 +71,8 @@ class InMemoryStore:
         self._model: tuple[str, int] | None = None
         self._next = 1
         self._strength_version = 0
-        self._usage: list[Usage] = []
+        self._usage: list[tuple[str, Usage]] = []  # (namespace, usage)
+        self._erasures: dict[str, int] = {}
         self._lock = threading.RLock()
 
     def bind_model(self, name: str, dim: int) -> None:
@@ -206,7 +209,7 @@ class InMemoryStore:
             ns.entities.update((e.id, e) for e in entities)
             ns.facts.update((row.fact.id, row) for row in facts)
             if usage is not None:
-                self._usage.append(usage)
+                self._usage.append((namespace, usage))
             return True
 
     def entities(self, namespace: str) -> list[Entity]:
@@ -240,7 +243,7 @@ class InMemoryStore:
 
     def usage(self) -> dict[str, int]:
         with self._lock:
-            return {name: sum(getattr(u, name) for u in self._usage) for name in USAGE_FIELDS}
+            return {name: sum(getattr(u, name) for _, u in self._usage) for name in USAGE_FIELDS}
 
     def stats(self) -> dict[str, object]:
         with self._lock:
@@ -260,6 +263,65 @@ class InMemoryStore:
                 "dim": self._model[1] if self._model else None,
                 "bytes": sum(v.nbytes for v in self._vectors.values()),
             }
+
+    def erasures(self, namespace: str) -> int:
+        with self._lock:
+            return self._erasures.get(namespace, 0)
+
+    def erase(self, namespace: str, event_ids: Sequence[str] | None) -> Erasure:
+        with self._lock:
+            ns = self._namespaces.get(namespace)
+            if ns is None:
+                return Erasure(namespace, whole=event_ids is None)
+            if event_ids is None:
+                targets = {seq: self._events[seq].id for seq in ns.seqs}
+            else:
+                mine = set(ns.seqs)
+                found = (self._by_id.get(i) for i in event_ids)
+                targets = {seq: self._events[seq].id for seq in found if seq in mine}
+            events = [] if event_ids is None else [(seq, self._events[seq]) for seq in ns.seqs]
+            erasure = plan(
+                namespace,
+                targets,
+                events,
+                list(ns.facts.values()),
+                list(ns.entities.values()),
+                whole=event_ids is None,
+                episodes=len(ns.episodes),
+            )
+            if erasure.seqs or erasure.whole:
+                self._apply_erasure(ns, erasure)
+                self._erasures[namespace] = self._erasures.get(namespace, 0) + 1
+            return erasure  # scrubbed: nothing is kept anywhere else
+
+    def _apply_erasure(self, ns: _Namespace, erasure: Erasure) -> None:
+        for seq in erasure.seqs:
+            event = self._events.pop(seq)
+            del self._vectors[seq], self._by_id[event.id]
+        if erasure.whole:
+            del self._namespaces[erasure.namespace]
+            self._usage = [(space, u) for space, u in self._usage if space != erasure.namespace]
+            return
+        for seq, metadata in erasure.relinked:
+            self._events[seq] = dataclasses.replace(self._events[seq], metadata=metadata)
+        gone = set(erasure.seqs)
+        ns.seqs = [seq for seq in ns.seqs if seq not in gone]
+        ns.lexical = LexicalIndex()  # its rows are positions in ns.seqs: rebuilt over the survivors
+        ns.lexical.add([index_text(self._events[s].speaker, self._events[s].text) for s in ns.seqs])
+        for fact_id in erasure.facts_deleted:
+            del ns.facts[fact_id]
+        ns.facts.update((row.fact.id, row) for row in erasure.facts_updated)
+        for entity_id in erasure.entities_deleted:
+            del ns.entities[entity_id]
+        erased = set(erasure.ids)
+        begun = [row.episode.id for row in ns.episodes.values() if row.episode.first_event_id in erased]
+        for key in [("event", i) for i in erasure.ids] + [("fact", i) for i in erasure.facts_deleted]:
+            ns.strength.pop(key, None)
+        for episode_id in begun:  # the episodes that began with an erased event are gone for good
+            ns.strength.pop(("episode", episode_id), None)
+        ns.episodes.clear()
+        ns.segmentation = (0, None)
+        ns.consolidated = max((s for s in ns.seqs if s <= ns.consolidated), default=0)  # as the SQLite store does
 
     def close(self) -> None:
         pass

@@ -7,6 +7,8 @@ acknowledged write survives a process or power crash. ``sqlite3`` errors are tra
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import sqlite3
 import threading
@@ -22,6 +24,7 @@ from engram.errors import ModelMismatch, NotFound, StoreError
 from engram.stores.base import (
     USAGE_FIELDS,
     EpisodeRow,
+    Erasure,
     FactRow,
     Filter,
     StrengthRow,
@@ -29,12 +32,18 @@ from engram.stores.base import (
     VectorBatch,
     index_text,
 )
+from engram.stores.erasure import plan
 from engram.stores.migrations import migrate
 
 __all__ = ["SQLiteStore"]
 
 DB_NAME = "engram.db"
 _EVENT_COLUMNS = "seq, id, namespace, text, speaker, session, occurred_at, recorded_at, metadata, surprise, importance"
+# A store whose every connection deleted securely from its start has no old rows in free pages;
+# one written before (by an older version, with an SQLite built without secure deletion) is
+# vacuumed by its first erasure. A store with no events yet is clean from now on.
+_CLEAN_KEY = "secure_delete_since"
+_MARK_CLEAN = f"INSERT OR IGNORE INTO meta SELECT '{_CLEAN_KEY}', ? WHERE NOT EXISTS (SELECT 1 FROM events)"
 _EPISODE_COLUMNS = (
     "first_seq, last_seq, id, namespace, started_at, ended_at, recorded_at, event_count, first_event_id,"
     " last_event_id, participants, gist, boundary, closed, centroid"
@@ -202,7 +211,10 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA secure_delete=ON")  # freed content is zeroed, so erasure leaves no copy
             migrate(self._db)
+            if not self._is_clean():
+                self._db.execute(_MARK_CLEAN, (utcnow().isoformat(),))
 
     @contextmanager
     def _translate(self) -> Iterator[None]:
@@ -492,6 +504,131 @@ class SQLiteStore:
             "bytes": sum(f.stat().st_size for f in files if f.exists()),
         }
 
+    def erasures(self, namespace: str) -> int:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (_erasure_key(namespace),))
+        return int(rows[0][0]) if rows else 0
+
+    def erase(self, namespace: str, event_ids: Sequence[str] | None) -> Erasure:
+        with self._transaction() as db:
+            erasure = self._plan_erasure(namespace, event_ids)
+            changes = db.total_changes
+            if erasure.seqs or erasure.whole:
+                self._apply_erasure(db, erasure)
+            if db.total_changes == changes:
+                return erasure
+            db.execute(
+                "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                (_erasure_key(namespace),),
+            )
+        return dataclasses.replace(erasure, scrubbed=self._scrub())
+
+    def _plan_erasure(self, namespace: str, event_ids: Sequence[str] | None) -> Erasure:
+        """What erasing ``event_ids`` (``None``: all) of ``namespace`` removes, read inside the transaction."""
+        if event_ids is None:
+            targets = self._query("SELECT seq, id FROM events WHERE namespace = ?", (namespace,))
+        else:
+            targets = []
+            for start in range(0, len(event_ids), 500):
+                chunk = list(event_ids[start : start + 500])
+                sql = f"SELECT seq, id FROM events WHERE namespace = ? AND id IN ({','.join('?' * len(chunk))})"
+                targets += self._query(sql, [namespace, *chunk])
+            if not targets:
+                return Erasure(namespace)
+        reflections = [] if event_ids is None else self._reflections(namespace)
+        episodes = self._query("SELECT COUNT(*) FROM episodes WHERE namespace = ?", (namespace,))[0][0]
+        return plan(
+            namespace,
+            dict(targets),
+            reflections,
+            self.facts(namespace),
+            self.entities(namespace),
+            whole=event_ids is None,
+            episodes=int(episodes),
+        )
+
+    def _reflections(self, namespace: str) -> list[tuple[int, Event]]:
+        sql = (
+            f"SELECT {_EVENT_COLUMNS} FROM events"
+            " WHERE namespace = ? AND json_extract(metadata, '$.kind') = 'reflection' ORDER BY seq"
+        )
+        return [(int(row[0]), _row_event(row)) for row in self._query(sql, (namespace,))]
+
+    def _apply_erasure(self, db: sqlite3.Connection, erasure: Erasure) -> None:
+        namespace = erasure.namespace
+        for where, params in _erased_rows(erasure):
+            # FTS5 over external content forgets a row only when told its indexed values
+            db.execute(
+                "INSERT INTO events_fts (events_fts, rowid, speaker, text)"
+                f" SELECT 'delete', seq, COALESCE(speaker, ''), text FROM events WHERE {where}",
+                params,
+            )
+            db.execute(f"DELETE FROM vectors WHERE {where}", params)
+            db.execute(f"DELETE FROM events WHERE {where}", params)
+        db.executemany(
+            "UPDATE events SET metadata = ? WHERE seq = ?",
+            [(json.dumps(meta, ensure_ascii=False, sort_keys=True), seq) for seq, meta in erasure.relinked],
+        )
+        db.executemany("DELETE FROM facts WHERE id = ?", [(i,) for i in erasure.facts_deleted])
+        db.executemany(
+            f"INSERT OR REPLACE INTO facts ({_FACT_COLUMNS}) VALUES ({', '.join('?' * 19)})",
+            [_fact_values(row) for row in erasure.facts_updated],
+        )
+        db.executemany("DELETE FROM entities WHERE id = ?", [(i,) for i in erasure.entities_deleted])
+        # the strength of what is gone: erased events, deleted facts, episodes that began with an erased event
+        db.executemany(
+            "DELETE FROM strength WHERE kind = ? AND id = ?",
+            [("event", i) for i in erasure.ids] + [("fact", i) for i in erasure.facts_deleted],
+        )
+        db.executemany(
+            "DELETE FROM strength WHERE kind = 'episode' AND id IN (SELECT id FROM episodes WHERE first_event_id = ?)",
+            [(i,) for i in erasure.ids],
+        )
+        tables = ("episodes", "segmenters", "entities", "facts", "consolidation", "llm_usage", "strength")
+        for table in tables if erasure.whole else tables[:2]:
+            db.execute(f"DELETE FROM {table} WHERE namespace = ?", (namespace,))
+        # SQLite hands the highest erased seq to the next event stored: a checkpoint left there
+        # would skip that event. Back to the last surviving event it covered, which changes nothing else.
+        db.execute(
+            "UPDATE consolidation SET seen_seq = (SELECT COALESCE(MAX(seq), 0) FROM events"
+            " WHERE namespace = ?1 AND seq <= consolidation.seen_seq) WHERE namespace = ?1",
+            (namespace,),
+        )
+        if erasure.seqs:
+            # a deleted row's terms stay in older index segments until they are merged
+            db.execute("INSERT INTO events_fts (events_fts) VALUES ('optimize')")
+
+    def _scrub(self) -> bool:
+        """Leave no copy of erased rows in the files; True when the write-ahead log could be emptied.
+
+        Freed pages are zeroed as rows are deleted (``secure_delete``); a store written before
+        that was on is vacuumed once. The WAL still holds earlier versions of every changed page
+        until it is checkpointed and truncated, which waits for other connections' reads.
+        """
+        with self._lock, self._translate():
+            if not self._is_clean():
+                self._db.execute("VACUUM")
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (_CLEAN_KEY, utcnow().isoformat()))
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+
+    def _is_clean(self) -> bool:
+        return self._db.execute("SELECT 1 FROM meta WHERE key = ?", (_CLEAN_KEY,)).fetchone() is not None
+
     def close(self) -> None:
         with self._lock, self._translate():
             self._db.close()
+
+
+def _erasure_key(namespace: str) -> str:
+    """The ``meta`` key counting a namespace's erasures; a digest, so an erased name is not kept."""
+    return "erased:" + hashlib.sha1(namespace.encode()).hexdigest()[:20]
+
+
+def _erased_rows(erasure: Erasure) -> Iterator[tuple[str, Sequence[object]]]:
+    """WHERE clauses (with parameters) that select the erased events, in batches."""
+    if erasure.whole:
+        yield "namespace = ?", [erasure.namespace]
+        return
+    for start in range(0, len(erasure.seqs), 500):
+        chunk = list(erasure.seqs[start : start + 500])
+        yield f"seq IN ({','.join('?' * len(chunk))})", chunk
