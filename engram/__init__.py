@@ -9,6 +9,7 @@ mem.recall("where does alice live?", namespace="alice")
 from __future__ import annotations
 
 from engram import errors
+from engram.cognition.forget import ForgetReport
 from engram.cognition.recall import RecallConfig
 from engram.cognition.strength import Strength
 from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile
@@ -24,6 +25,7 @@ __all__ = [
     "EpisodeHit",
     "Event",
     "Fact",
+    "ForgetReport",
     "HashEmbedder",
     "Hit",
     "Memory",

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from engram.cognition import forget as forgetting
 from engram.cognition import semantic as semantics
 from engram.cognition import strength as strength_curve
 from engram.cognition.consolidate import ConsolidationReport, consolidate
@@ -31,6 +32,7 @@ from engram.neural.completion import DEFAULT_KAPPA, complete_cue
 from engram.perception.embedders import Embedder, default_embedder
 from engram.perception.segmentation import SegmentationConfig
 from engram.stores.base import Filter, Store
+from engram.stores.erasure import events_by_seq
 from engram.stores.memory import InMemoryStore
 from engram.stores.sqlite import SQLiteStore
 
@@ -85,6 +87,7 @@ class Memory:
         self._lock = threading.Lock()
         self._segment_lock = threading.Lock()
         self._trackers: dict[str, EpisodeTracker] = {}  # guarded by _segment_lock
+        self._erasures: dict[str, int] = {}  # each namespace's erasure count the caches reflect (_segment_lock)
         self._extractor = extractor
         self._consolidate_lock = threading.Lock()
 
@@ -138,6 +141,7 @@ class Memory:
         """Bring the namespace's episodes up to date with its events (see ``catch_up``);
         return the last seq segmented."""
         with self._segment_lock:
+            self._drop_if_erased(namespace)
             tracker = self._trackers.get(namespace)
             if tracker is None or self.store.last_seq(namespace) > tracker.seen_seq:
                 tracker = catch_up(self.store, self.embedder, namespace, tracker, config=self.segmentation)
@@ -218,21 +222,24 @@ class Memory:
             include_faded=validate.flag(include_faded, "include_faded") or reinstated,
         )
         fused = self._ranked(query, namespace, k, where, at, config=config)
-        events = self.store.events([seq for seq, _, _ in fused])
+        found = events_by_seq(self.store, [seq for seq, _, _ in fused])  # less any erased meanwhile
+        events = [found[seq] for seq, _, _ in fused if seq in found]
         if validate.flag(rehearse, "rehearse"):
             self._rehearse(namespace, events, at)
-        return [Hit(event=e, score=score, components=parts) for e, (_, score, parts) in zip(events, fused, strict=True)]
+        return [Hit(event=found[seq], score=score, components=parts) for seq, score, parts in fused if seq in found]
 
     def _rehearse(self, namespace: str, events: list[Event], at: datetime) -> None:
         """Strengthen recalled events (the testing effect) and save their new state."""
         if not events:
             return
-        with self._lock:
-            index = self._indexes[namespace]
+        with self._lock:  # saved under it too, so that no erasure (which holds it) falls in between
+            index = self._indexes.get(namespace)
+            if index is None:  # dropped by an erasure since the ranking
+                return
             rows = [index.strength.row_of[e.id] for e in events if e.id in index.strength.row_of]
             ids = [e.id for e in events if e.id in index.strength.row_of]
             changed = index.strength.recall(np.array(rows, dtype=np.int64), ids, at.timestamp())
-        self.store.save_strengths(namespace, changed)
+            self.store.save_strengths(namespace, changed)
 
     def recall_episodes(
         self,
@@ -300,14 +307,16 @@ class Memory:
 
     def _rehearse_episodes(self, namespace: str, index: NamespaceIndex, positions: list[int], at: datetime) -> None:
         rows = []
-        with self._lock:
+        with self._lock:  # saved under it too, so that no erasure (which holds it) falls in between
+            if self._indexes.get(namespace) is not index:  # dropped by an erasure since the ranking
+                return
             for e in positions:
                 changed = index.strength.recall_other(
                     "episode", index.episodes[e].episode.id, *self._episode_state(index, e), at.timestamp()
                 )
                 if changed is not None:
                     rows.append(changed)
-        self.store.save_strengths(namespace, rows)
+            self.store.save_strengths(namespace, rows)
 
     def _ranked(
         self,
@@ -349,14 +358,15 @@ class Memory:
             stored, self._embed_one(cue), lexicon=lexicon, cue_features=features, kappa=COMPLETION_KAPPA
         )
         rows = np.lexsort((np.arange(len(done.scores)), -done.scores))[:k]
-        events = self.store.events([int(index.seqs[r]) for r in rows])
+        found = events_by_seq(self.store, [int(index.seqs[r]) for r in rows])  # less any erased meanwhile
         return [
             Hit(
-                event,
+                found[int(index.seqs[r])],
                 float(done.weights[r]),
                 {"completion": float(done.scores[r]), "completion_rank": rank, "weight": float(done.weights[r])},
             )
-            for rank, (r, event) in enumerate(zip(rows.tolist(), events, strict=True), start=1)
+            for rank, r in enumerate(rows.tolist(), start=1)
+            if int(index.seqs[r]) in found
         ]
 
     def _embed_one(self, text: str) -> np.ndarray:
@@ -392,7 +402,8 @@ class Memory:
         text = wanted.text if wanted else cue
         verbatim = dataclasses.replace(self.recall_config, time_cues=False, participants=False, facts=False)
         ranked = self._ranked(text, namespace, 5, Filter(), config=verbatim)
-        hits = list(zip((seq for seq, _, _ in ranked), self.store.events([seq for seq, _, _ in ranked]), strict=True))
+        present = events_by_seq(self.store, [seq for seq, _, _ in ranked])
+        hits = [(seq, present[seq]) for seq, _, _ in ranked if seq in present]
         if wanted:
             hits = [(seq, event) for seq, event in hits if event.id == wanted.id]
         if not hits:
@@ -434,9 +445,12 @@ class Memory:
             index.strength.apply(rows, version)
         unknown = index.strength.unknown_surprise()
         if len(unknown):
-            events = self.store.events(index.seqs[unknown].tolist())
+            seqs = index.seqs[unknown].tolist()
+            found = events_by_seq(self.store, seqs)  # less any erased by another process meanwhile
             decided = [
-                (row, e.surprise) for row, e in zip(unknown.tolist(), events, strict=True) if e.surprise is not None
+                (row, found[seq].surprise)
+                for row, seq in zip(unknown.tolist(), seqs, strict=True)
+                if seq in found and found[seq].surprise is not None
             ]
             if decided:
                 rows_, values = zip(*decided, strict=True)
@@ -570,6 +584,81 @@ class Memory:
         grouped = semantics.profile_facts(current, entity.id)
         return Profile(namespace, entity.name, grouped, semantics.profile_text(entity.name, grouped))
 
+    # -- erase ----------------------------------------------------------------------------
+
+    def forget(
+        self,
+        event_id: str | None = None,
+        *,
+        query: str | None = None,
+        namespace: str | None = None,
+        k: int = DEFAULT_TOP_K,
+        dry_run: bool = False,
+    ) -> forgetting.ForgetReport:
+        """Erase events for good, with what was derived from them (``engram.cognition.forget``).
+
+        One target: ``event_id`` (that event, in its own namespace); ``query`` (the ``k``
+        events of ``namespace``, default ``"default"``, most similar to it by dense and
+        lexical recall alone); or ``namespace`` by itself (every row of the namespace).
+        Reflections all of whose sources go are erased too; facts left without sources are
+        deleted and the others lose the erased ids; entities left without facts are deleted;
+        the namespace is segmented into episodes again from its remaining events. No copy is
+        left in the store's files, and other ``Memory`` objects on the store stop returning
+        the erased events from their next call. An unknown or empty namespace erases nothing
+        (a report of zeros). ``dry_run`` reports the same and changes nothing.
+
+        Raises:
+            InvalidInput: no target, both an event id and a query, or ``namespace`` other
+                than the event's. Nothing is changed.
+            NotFound: no event has id ``event_id``.
+        """
+        goal = forgetting.target(event_id, query=query, namespace=namespace, k=k)
+        with self._consolidate_lock:  # no consolidation here derives facts from what is being erased
+            space, ids = self._forget_targets(goal)
+            if dry_run:
+                return forgetting.preview(self.store, self.embedder, space, ids, self.segmentation)
+            with self._segment_lock, self._lock:  # held until the caches and episodes are rebuilt
+                return self._erase(space, ids)
+
+    def _forget_targets(self, goal: forgetting.Target) -> tuple[str, list[str] | None]:
+        """The namespace and event ids to erase (``None``: all of the namespace)."""
+        if goal.event_id is not None:
+            event = self.store.get(goal.event_id)
+            if goal.namespace not in (None, event.namespace):
+                raise InvalidInput(f"event {event.id!r} is in namespace {event.namespace!r}, not {goal.namespace!r}")
+            return event.namespace, [event.id]
+        space = cast(str, goal.namespace)
+        if goal.query is None:
+            return space, None
+        ranked = self._ranked(goal.query, space, goal.k, Filter(), config=forgetting.plain(self.recall_config))
+        found = events_by_seq(self.store, [seq for seq, _, _ in ranked])
+        return space, [found[seq].id for seq, _, _ in ranked if seq in found]
+
+    def _erase(self, namespace: str, event_ids: list[str] | None) -> forgetting.ForgetReport:
+        """Erase in the store, drop this process's caches and files of the namespace, segment it again."""
+        config = forgetting.saved_config(self.store, self.embedder, namespace, self.segmentation)
+        before = len(self.store.episodes(namespace))
+        erasure = self.store.erase(namespace, event_ids)
+        if erasure.seqs or erasure.whole:
+            self._indexes.pop(namespace, None)
+            self._trackers.pop(namespace, None)
+            self._erasures[namespace] = self.store.erasures(namespace)
+            if not erasure.whole:
+                self._trackers[namespace] = forgetting.resegment(self.store, self.embedder, namespace, config)
+            forgetting.delete_graph(self._ann_path(namespace))
+        after = len(self.store.episodes(namespace))
+        return forgetting.report(erasure, dry_run=False, episodes_before=before, episodes_after=after)
+
+    def _drop_if_erased(self, namespace: str) -> None:
+        """Drop the caches of ``namespace`` if it had an erasure (here or by another ``Memory``)
+        since they were built; called under ``_segment_lock``."""
+        erasures = self.store.erasures(namespace)
+        if self._erasures.get(namespace, 0) != erasures:
+            self._trackers.pop(namespace, None)
+            with self._lock:
+                self._indexes.pop(namespace, None)
+            self._erasures[namespace] = erasures
+
     # -- inspect --------------------------------------------------------------------------
 
     def timeline(
@@ -679,8 +768,9 @@ class Memory:
     def close(self) -> None:
         """Save grown HNSW graphs (so the next open skips rebuilding them) and close the store."""
         with self._lock:
-            for index in self._indexes.values():
-                index.vectors.save()
+            for namespace, index in self._indexes.items():
+                if self.store.erasures(namespace) == self._erasures.get(namespace, 0):  # else it holds erased vectors
+                    index.vectors.save()
         self.store.close()
 
     def __enter__(self) -> Memory:

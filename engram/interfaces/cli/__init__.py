@@ -57,7 +57,15 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``engram`` parser with every command group registered."""
-    from engram.interfaces.cli import bench_cmd, demo_cmd, import_cmd, memory_cmds, semantic_cmds, setup_cmd
+    from engram.interfaces.cli import (
+        bench_cmd,
+        demo_cmd,
+        forget_cmd,
+        import_cmd,
+        memory_cmds,
+        semantic_cmds,
+        setup_cmd,
+    )
 
     common = _common_options()
     parser = argparse.ArgumentParser(
@@ -68,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (memory_cmds, semantic_cmds, import_cmd, demo_cmd, bench_cmd, setup_cmd):
+    for module in (memory_cmds, semantic_cmds, forget_cmd, import_cmd, demo_cmd, bench_cmd, setup_cmd):
         module.register(commands, common)
     return parser
 
