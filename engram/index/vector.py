@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from engram.config import ANN_THRESHOLD
-from engram.stores.base import VectorBatch
+from engram.stores.base import Filter, VectorBatch
 
-__all__ = ["VectorIndex", "exact_search", "exact_search_scores"]
+__all__ = ["VectorIndex", "exact_search", "exact_search_scores", "filter_rows"]
 
 
 def exact_search(matrix: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,3 +172,21 @@ class VectorIndex:
         found = self._ann.search(query, k)
         positions = np.asarray(found.keys, dtype=np.int64)
         return positions, 1.0 - np.asarray(found.distances, dtype=np.float32)  # ip distance = 1 - cosine
+
+
+def filter_rows(where: Filter, vectors: VectorIndex) -> np.ndarray:
+    """Rows of the index that pass ``where``."""
+    n = len(vectors)
+    occurred, recorded = vectors.occurred[:n], vectors.recorded[:n]
+    allow = np.ones(n, dtype=bool)
+    if where.session is not None:
+        allow &= np.array([s == where.session for s in vectors.sessions], dtype=bool)
+    for bound, times, lower in (
+        (where.since, occurred, True),
+        (where.until, occurred, False),
+        (where.recorded_since, recorded, True),
+        (where.recorded_until, recorded, False),
+    ):
+        if bound is not None:
+            allow &= (times >= bound.timestamp()) if lower else (times < bound.timestamp())
+    return allow

@@ -13,20 +13,21 @@ from typing import Any, cast
 import numpy as np
 
 from engram.cognition import forget as forgetting
+from engram.cognition import rehearsal
 from engram.cognition import semantic as semantics
-from engram.cognition import strength as strength_curve
 from engram.cognition.consolidate import ConsolidationReport, consolidate
 from engram.cognition.context import pack
 from engram.cognition.episodes import EpisodeTracker, catch_up
 from engram.cognition.order import Order, Position, word_offset
-from engram.cognition.recall import RecallConfig, rank, rank_episodes
+from engram.cognition.recall import STRONG_CUE, RecallConfig, rank, rank_episodes
 from engram.cognition.strength import Strength
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K, engram_home
 from engram.core import validate
 from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile, new_id, utcnow
 from engram.errors import InvalidInput, NotFound
 from engram.index.namespace import NamespaceIndex
-from engram.index.vector import VectorIndex
+from engram.index.vector import filter_rows
+from engram.llm.extract import default_extractor
 from engram.llm.extraction import Extractor
 from engram.neural.completion import DEFAULT_KAPPA, complete_cue
 from engram.perception.embedders import Embedder, default_embedder
@@ -236,10 +237,7 @@ class Memory:
             index = self._indexes.get(namespace)
             if index is None:  # dropped by an erasure since the ranking
                 return
-            rows = [index.strength.row_of[e.id] for e in events if e.id in index.strength.row_of]
-            ids = [e.id for e in events if e.id in index.strength.row_of]
-            changed = index.strength.recall(np.array(rows, dtype=np.int64), ids, at.timestamp())
-            self.store.save_strengths(namespace, changed)
+            self.store.save_strengths(namespace, rehearsal.rehearse_events(index, events, at))
 
     def recall_episodes(
         self,
@@ -273,50 +271,21 @@ class Memory:
             include_faded=validate.flag(include_faded, "include_faded") or not where.empty,
         )
         index = self._index(namespace)
-        allow = None if where.empty else _mask(where, index.vectors)
+        allow = None if where.empty else filter_rows(where, index.vectors)
         depth = k if config.include_faded or not config.strength else max(2 * k, k + 10)
         ranked = rank_episodes(index, query, self._embed_one, depth, allow=allow, at=at, config=config)
         if config.strength and not config.include_faded:
-            ranked = self._unfaded_episodes(index, ranked, query, at)
+            ranked = rehearsal.unfaded(index, ranked, self._embed_one(query), at, STRONG_CUE)
         ranked = ranked[:k]
         if validate.flag(rehearse, "rehearse"):
             self._rehearse_episodes(namespace, index, [e for e, _, _ in ranked], at)
         return [EpisodeHit(index.episodes[e].episode, score, parts) for e, score, parts in ranked]
 
-    def _episode_state(self, index: NamespaceIndex, position: int) -> tuple[float, float, float]:
-        """(formed, last presented, salience) of an episode: its span and its most salient event."""
-        row = index.episodes[position]
-        rows = index.episode_rows(position)
-        salient = index.strength.salience(np.arange(rows.start, rows.stop))
-        return row.episode.started_at.timestamp(), row.episode.ended_at.timestamp(), float(salient.max(initial=0.0))
-
-    def _unfaded_episodes(self, index: NamespaceIndex, ranked: list, query: str, at: datetime) -> list:
-        from engram.cognition.recall import STRONG_CUE
-        from engram.index.strength import state_of
-
-        qvec = self._embed_one(query)
-        kept = []
-        for e, score, parts in ranked:
-            stability, last, _ = state_of(
-                index.strength.others.get(("episode", index.episodes[e].episode.id)), *self._episode_state(index, e)
-            )
-            faded = float(strength_curve.retention(stability, at.timestamp() - last)) < strength_curve.FADED
-            if not faded or float(index.centroids[e] @ qvec) >= STRONG_CUE:
-                kept.append((e, score, parts))
-        return kept
-
     def _rehearse_episodes(self, namespace: str, index: NamespaceIndex, positions: list[int], at: datetime) -> None:
-        rows = []
         with self._lock:  # saved under it too, so that no erasure (which holds it) falls in between
             if self._indexes.get(namespace) is not index:  # dropped by an erasure since the ranking
                 return
-            for e in positions:
-                changed = index.strength.recall_other(
-                    "episode", index.episodes[e].episode.id, *self._episode_state(index, e), at.timestamp()
-                )
-                if changed is not None:
-                    rows.append(changed)
-            self.store.save_strengths(namespace, rows)
+            self.store.save_strengths(namespace, rehearsal.rehearse_episodes(index, positions, at))
 
     def _ranked(
         self,
@@ -330,7 +299,7 @@ class Memory:
     ) -> list[tuple[int, float, dict[str, float]]]:
         """The top-k (seq, fused score, components) for a validated query."""
         index = self._index(namespace)
-        allow = None if where.empty else _mask(where, index.vectors)
+        allow = None if where.empty else filter_rows(where, index.vectors)
         return rank(
             index, query, self._embed_one, k, allow=allow, at=at or utcnow(), config=config or self.recall_config
         )
@@ -447,14 +416,7 @@ class Memory:
         if len(unknown):
             seqs = index.seqs[unknown].tolist()
             found = events_by_seq(self.store, seqs)  # less any erased by another process meanwhile
-            decided = [
-                (row, found[seq].surprise)
-                for row, seq in zip(unknown.tolist(), seqs, strict=True)
-                if seq in found and found[seq].surprise is not None
-            ]
-            if decided:
-                rows_, values = zip(*decided, strict=True)
-                index.strength.set_surprise(np.array(rows_), np.array(values, dtype=np.float64))
+            rehearsal.take_surprise(index, unknown, [found.get(seq) for seq in seqs])
 
     def _ann_path(self, namespace: str) -> Path | None:
         if self.store.directory is None:
@@ -485,7 +447,7 @@ class Memory:
     def extractor(self) -> Extractor:
         """The fact extractor consolidation uses (built on first use)."""
         if self._extractor is None:
-            self._extractor = _default_extractor()
+            self._extractor = default_extractor()
         return self._extractor
 
     def consolidate(self, namespace: str | None = None) -> ConsolidationReport:
@@ -709,57 +671,17 @@ class Memory:
         item_id = validate.text(item_id, "item_id")
         moment = (utcnow() if at is None else validate.moment(at, "at")).timestamp()
         try:
-            event = self.store.get(item_id)
+            event: Event | None = self.store.get(item_id)
         except NotFound:
             event = None
         space = event.namespace if event else validate.namespace(namespace)
         index = self._index(space)
+        if event is not None:
+            with self._lock:
+                return rehearsal.event_strength(index, item_id, moment)
+        facts = self.store.facts(space)
         with self._lock:
-            table = index.strength
-            if event is not None:
-                row = np.array([table.row_of[event.id]])
-                stability, last, accesses = (
-                    float(table.stability(row)[0]),
-                    float(table.last_access[row[0]]),
-                    int(table.accesses[row[0]]),
-                )
-                return self._strength(
-                    "event",
-                    item_id,
-                    stability,
-                    last,
-                    accesses,
-                    float(table.salience(row)[0]),
-                    float(table.formed[row[0]]),
-                    moment,
-                )
-            kind, formed, last_presented, salience = self._other_item(space, index, item_id)
-        from engram.index.strength import state_of
-
-        stability, last, accesses = state_of(table.others.get((kind, item_id)), formed, last_presented, salience)
-        return self._strength(kind, item_id, stability, last, accesses, salience, formed, moment)
-
-    def _other_item(self, namespace: str, index: NamespaceIndex, item_id: str) -> tuple[str, float, float, float]:
-        """(kind, formed, last presented, salience) of an episode or fact."""
-        for position, row in enumerate(index.episodes):
-            if row.episode.id == item_id:
-                return ("episode", *self._episode_state(index, position))
-        for fact_row in self.store.facts(namespace):
-            fact = fact_row.fact
-            if fact.id == item_id:
-                salience = float(strength_curve.salience(0.0, fact.confidence, len(fact.sources)))
-                return "fact", fact.recorded_at.timestamp(), fact.recorded_at.timestamp(), salience
-        raise NotFound(f"no event, episode or fact with id {item_id!r} in namespace {namespace!r}")
-
-    @staticmethod
-    def _strength(
-        kind: str, item_id: str, stability: float, last: float, accesses: int, salience: float, formed: float, at: float
-    ) -> Strength:
-        retention = float(strength_curve.retention(stability, at - last))
-        activation = float(strength_curve.activation(formed, last, accesses, salience, at))
-        return Strength(
-            kind, item_id, stability, last, accesses, salience, retention, activation, retention < strength_curve.FADED
-        )
+            return rehearsal.other_strength(index, facts, space, item_id, moment)
 
     def stats(self) -> dict[str, Any]:
         """Counts per namespace, bytes on disk, the embedding model."""
@@ -778,31 +700,3 @@ class Memory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _default_extractor() -> Extractor:
-    """The offline rule extractor, or an LLM backed by it when ``ENGRAM_LLM_*`` is configured."""
-    from engram.llm.client import LLMConfig
-    from engram.llm.extract import with_rules_fallback
-    from engram.llm.rules import RuleExtractor
-
-    config = LLMConfig.from_env()
-    return RuleExtractor() if config is None else with_rules_fallback(config)
-
-
-def _mask(where: Filter, vectors: VectorIndex) -> np.ndarray:
-    """Rows of the index that pass ``where``."""
-    n = len(vectors)
-    occurred, recorded = vectors.occurred[:n], vectors.recorded[:n]
-    allow = np.ones(n, dtype=bool)
-    if where.session is not None:
-        allow &= np.array([s == where.session for s in vectors.sessions], dtype=bool)
-    for bound, times, lower in (
-        (where.since, occurred, True),
-        (where.until, occurred, False),
-        (where.recorded_since, recorded, True),
-        (where.recorded_until, recorded, False),
-    ):
-        if bound is not None:
-            allow &= (times >= bound.timestamp()) if lower else (times < bound.timestamp())
-    return allow

@@ -39,6 +39,7 @@ from engram.llm.extraction import OBJECT_TYPES, PREDICATES, Claim, Extractor, Ut
 from engram.llm.rules import RuleExtractor
 
 __all__ = [
+    "default_extractor",
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_GIVE_UP_AFTER",
     "KEPT_RECORDS",
@@ -380,3 +381,10 @@ class FallbackExtractor:
 def with_rules_fallback(config: LLMConfig) -> FallbackExtractor:
     """The LLM extractor of ``config``, with the offline rules taking every batch it fails."""
     return FallbackExtractor(LLMExtractor(LLMClient(config)), RuleExtractor())
+
+
+def default_extractor() -> Extractor:
+    """The offline rule extractor, or an LLM backed by it when ``ENGRAM_LLM_*`` is configured."""
+
+    config = LLMConfig.from_env()
+    return RuleExtractor() if config is None else with_rules_fallback(config)
