@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engram import errors
 from engram.cognition.recall import RecallConfig
+from engram.cognition.working import WorkingMemory
 from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile
 from engram.interfaces.api import Memory
 from engram.perception.embedders import HashEmbedder, MiniLMEmbedder
@@ -29,6 +30,7 @@ __all__ = [
     "MiniLMEmbedder",
     "Profile",
     "RecallConfig",
+    "WorkingMemory",
     "__version__",
     "errors",
 ]
