@@ -12,6 +12,7 @@ from engram import errors
 from engram.cognition.forget import ForgetReport
 from engram.cognition.recall import RecallConfig
 from engram.cognition.strength import Strength
+from engram.cognition.working import WorkingMemory
 from engram.core.records import Context, Entity, Episode, EpisodeHit, Event, Fact, Hit, Profile
 from engram.interfaces.api import Memory
 from engram.perception.embedders import HashEmbedder, MiniLMEmbedder
@@ -33,6 +34,7 @@ __all__ = [
     "Profile",
     "RecallConfig",
     "Strength",
+    "WorkingMemory",
     "__version__",
     "errors",
 ]

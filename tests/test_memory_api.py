@@ -36,6 +36,25 @@ def test_exported_names() -> None:
     subpackages = {name for name in names if isinstance(getattr(engram, name), types.ModuleType)} - {"errors"}
     assert set(engram.__all__) - {"__version__"} == names - subpackages
     assert engram.__all__ == sorted(engram.__all__)
+    assert engram.__all__ == [
+        "Context",
+        "Entity",
+        "Episode",
+        "EpisodeHit",
+        "Event",
+        "Fact",
+        "ForgetReport",
+        "HashEmbedder",
+        "Hit",
+        "Memory",
+        "MiniLMEmbedder",
+        "Profile",
+        "RecallConfig",
+        "Strength",
+        "WorkingMemory",
+        "__version__",
+        "errors",
+    ]
 
 
 def test_remember_returns_stored_event(mem: Memory) -> None:

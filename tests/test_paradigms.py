@@ -67,13 +67,15 @@ def test_the_count_of_lags_only_counts_available_transitions() -> None:
 
 def test_bench_paradigms_writes_json_plots_and_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    code = main(["bench", "paradigms", "--embedder", "hash", "--only", "serial_position,spacing", "--out", str(out)])
+    code = main(["bench", "paradigms", "--embedder", "hash", "--only", "serial_position,capacity", "--out", str(out)])
     assert code == 0
     results = json.loads((out / "paradigms.json").read_text())
-    assert set(results["paradigms"]) == {"serial_position", "spacing"} and results["all_shown"]
-    assert (out / "paradigm_spacing.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(results["paradigms"]) == {"serial_position", "capacity"} and results["all_shown"]
+    assert (out / "paradigm_capacity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capacity = results["paradigms"]["capacity"]
+    assert capacity["in_working_memory"] == 7 and capacity["displaced_found"] == capacity["displaced"] == 13
     report = (out / "paradigms.md").read_text()
-    assert "## 2. Spacing effect" in report and "paradigm_serial_position.png" in report
+    assert "## 6. Working-memory capacity" in report and "paradigm_serial_position.png" in report
     assert "2 of 2 paradigms show their phenomenon" in capsys.readouterr().out
 
 

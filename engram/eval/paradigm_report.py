@@ -26,9 +26,16 @@ TITLES = {
 
 
 def _capacity(memory: Memory) -> dict[str, Any]:
-    from engram.eval.agent_trace import capacity_paradigm
+    """Paradigm 6 (``engram.eval.capacity``), with the keys the report reads."""
+    from engram.eval.capacity import capacity_paradigm
 
-    return capacity_paradigm(memory)
+    result = capacity_paradigm(memory)
+    held, capacity = result["in_working_memory"], result["capacity"]
+    displaced, found = result["displaced"], result["displaced_found"]
+    result["shown"] = held == capacity and displaced == result["items"] - capacity and found == displaced > 0
+    result["verdict"] = ("shown: " if result["shown"] else "NOT shown: ") + result["verdict"]
+    result["effect"] = {"held": held, "displaced": displaced, "displaced_found": found, "cohens_h": result["cohens_h"]}
+    return result
 
 
 def run(embedder: Embedder, *, only: list[str] | None = None) -> dict[str, Any]:
@@ -123,10 +130,12 @@ def _draw(name: str, r: dict[str, Any], ax: Any) -> bool:
         ax.set_xlabel("interfering updates")
         ax.set_ylabel("proportion correct")
         ax.legend()
-    elif name == "capacity" and "series" in r:
-        for label, values in r["series"].items():
-            ax.plot(range(1, len(values) + 1), values, marker=".", label=label)
-        ax.set_xlabel("items pushed")
+    elif name == "capacity":
+        labels = ["studied", "in working memory", "displaced", "displaced, recalled first"]
+        ax.bar(labels, [r["items"], r["in_working_memory"], r["displaced"], r["displaced_found"]], color="C0")
+        ax.axhline(r["capacity"], color="C3", linestyle="--", label=f"capacity {r['capacity']}")
+        ax.set_ylabel("items")
+        ax.tick_params(axis="x", labelsize=8)
         ax.legend()
     else:
         return False
