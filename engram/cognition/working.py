@@ -537,7 +537,8 @@ class WorkingMemory:
         for cue, weight in cues:
             if cue is None:
                 continue
-            for rank, hit in enumerate(self.memory.recall(cue, namespace=self.namespace, k=RECALL_K), start=1):
+            hits = self.memory.recall(cue, namespace=self.namespace, k=RECALL_K, at=self._clock())
+            for rank, hit in enumerate(hits, start=1):
                 if hit.event.id not in exclude:
                     fused[hit.event.id] = fused.get(hit.event.id, 0.0) + weight / (RRF_K + rank)
                     found[hit.event.id] = hit
