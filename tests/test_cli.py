@@ -400,3 +400,24 @@ def test_bench_longmemeval_scores_only_the_named_types(capsys: pytest.CaptureFix
     assert json.loads((out_dir / "longmemeval.json").read_text())["types"] == ["multi-session"]
     code, _, err = run(capsys, "bench", "longmemeval", "--data", str(path), "--types", "multi_session", "-q")
     assert code == 2 and "multi_session" in err
+
+
+def test_faded_memories_come_back_with_include_faded(capsys: pytest.CaptureFixture[str], home: str) -> None:
+    code, out, _ = run(
+        capsys, "--home", home, "remember", "the orange kayak rental", "-n", "k", "--at", "2000-01-01T00:00:00+00:00"
+    )
+    assert code == 0
+    kayak = out.strip()
+    run(capsys, "--home", home, "remember", "lunch was fine", "-n", "k", "--importance", "0.9")
+    late = "2030-01-01T00:00:00+00:00"
+    _, default, _ = run(capsys, "--home", home, "recall", "kayak", "-n", "k", "--at", late, "--json")
+    assert kayak not in [hit["id"] for hit in json.loads(default)]
+    _, faded, _ = run(capsys, "--home", home, "recall", "kayak", "-n", "k", "--at", late, "--include-faded", "--json")
+    assert kayak in [hit["id"] for hit in json.loads(faded)]
+    _, pure, _ = run(capsys, "--home", home, "recall", "kayak", "-n", "k", "--at", late, "--pure", "--json")
+    assert kayak in [hit["id"] for hit in json.loads(pure)]
+
+
+def test_remember_rejects_an_importance_outside_zero_to_one(capsys: pytest.CaptureFixture[str], home: str) -> None:
+    code, _, err = run(capsys, "--home", home, "remember", "x", "--importance", "2")
+    assert code == 2 and "importance" in err

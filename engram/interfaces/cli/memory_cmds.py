@@ -23,6 +23,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--session", help="conversation or session id")
     p.add_argument("--at", metavar="TIME", help="when it happened, ISO-8601 with a UTC offset (default: now)")
     p.add_argument("--meta", metavar="KEY=VALUE", action="append", default=[], help="metadata entry; repeat for more")
+    p.add_argument("--importance", type=float, metavar="0..1", help="how much it matters: raises how slowly it fades")
     p.set_defaults(run=remember)
 
     p = commands.add_parser(
@@ -35,6 +36,11 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     _namespace_option(p)
     p.add_argument("-k", type=int, default=DEFAULT_TOP_K, help=f"how many hits (default {DEFAULT_TOP_K})")
     p.add_argument("--at", metavar="TIME", help="recall as of this ISO-8601 time (default: now)")
+    p.add_argument("--include-faded", action="store_true", help="also return memories that have faded")
+    p.add_argument(
+        "--pure", action="store_true", help="pure similarity: no strength in the ranking, no fading, no strengthening"
+    )
+    p.add_argument("--no-rehearse", action="store_true", help="do not strengthen what is returned")
     p.add_argument("--json", action="store_true", help="print the hits as a JSON list")
     p.set_defaults(run=recall)
 
@@ -105,6 +111,8 @@ def remember(args: argparse.Namespace) -> int:
         options["occurred_at"] = args.at  # Memory parses and checks ISO-8601
     if args.meta:
         options["metadata"] = _metadata(args.meta)
+    if args.importance is not None:
+        options["importance"] = args.importance
     with open_memory(args) as mem:
         event = mem.remember(args.text, **options)
     print(event.id)
@@ -115,6 +123,9 @@ def recall(args: argparse.Namespace) -> int:
     options = _scope(args)
     if args.at:
         options["at"] = args.at
+    options.update(
+        include_faded=args.include_faded, strength=not args.pure, rehearse=not (args.pure or args.no_rehearse)
+    )
     with open_memory(args) as mem:
         hits = mem.recall(args.query, k=args.k, **options)
     if args.json:
