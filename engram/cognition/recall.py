@@ -188,7 +188,7 @@ def rank(
         fused = _with_participants(index, fused, query)
     fused = _merge_copies(index, fused)
     if config.strength and not config.include_faded:
-        fused = _without_faded(index, fused, qvec, at, k)
+        fused = _without_faded(index, fused, qvec, at)
     return fused[:k]
 
 
@@ -202,20 +202,16 @@ def _by_activation(index: NamespaceIndex, rankings: dict[str, list[tuple[int, fl
     return [(candidates[i], float(values[i])) for i in order]
 
 
-def _without_faded(index: NamespaceIndex, fused: Fused, qvec: np.ndarray, at: datetime, k: int) -> Fused:
+def _without_faded(index: NamespaceIndex, fused: Fused, qvec: np.ndarray, at: datetime) -> Fused:
     """Drop events whose retention fell below ``FADED``, unless the cue matches them strongly;
-    the survivors keep their order. Scans only as deep as it needs to fill ``k``."""
-    kept: Fused = []
-    for start in range(0, len(fused), max(k, 1)):
-        chunk = fused[start : start + max(k, 1)]
-        rows = index.rows_of([seq for seq, _, _ in chunk])
-        faded = index.strength.retention(rows, at.timestamp()) < FADED
-        if faded.any():
-            faded &= index.vectors.matrix[rows] @ qvec < STRONG_CUE
-        kept.extend(item for item, gone in zip(chunk, faded.tolist(), strict=True) if not gone)
-        if len(kept) >= k:
-            break
-    return kept
+    the survivors keep their order."""
+    if not fused:
+        return fused
+    rows = index.rows_of([seq for seq, _, _ in fused])
+    faded = index.strength.retention(rows, at.timestamp()) < FADED
+    if faded.any():
+        faded &= index.vectors.matrix[rows] @ qvec < STRONG_CUE
+    return [item for item, gone in zip(fused, faded.tolist(), strict=True) if not gone]
 
 
 def _merge_copies(index: NamespaceIndex, fused: Fused) -> Fused:
