@@ -239,3 +239,24 @@ def test_recall_switches_are_validated(tmp_path: Path) -> None:
         with pytest.raises(InvalidInput, match=name):
             mem.recall("hello", namespace="n", **{name: "yes"})  # type: ignore[arg-type]
     mem.close()
+
+
+def test_a_fact_that_brings_an_event_back_is_strengthened(tmp_path: Path) -> None:
+    from twins import TwinExtractor
+
+    mem = Memory(tmp_path / "m", embedder=HashEmbedder(dim=256), extractor=TwinExtractor())
+    filler = [f"Ann talked about the weather and the news, day {i}" for i in range(30)]
+    items = [{"text": t, "speaker": "Ann", "occurred_at": T0 + timedelta(hours=i)} for i, t in enumerate(filler)]
+    items.insert(12, {"text": "my dog Pico chewed a shoe", "speaker": "Ann", "occurred_at": T0 + timedelta(hours=40)})
+    target = mem.remember_many(items, namespace="ann")[12]
+    mem.consolidate("ann")
+    fact = next(f for f in mem.facts("ann") if target.id in f.sources)
+    at = T0 + 10 * DAY
+    assert mem.strength(fact.id, namespace="ann", at=at).accesses == 0
+    hits = mem.recall("which pet", namespace="ann", k=3, at=at)
+    assert hits[0].event.id == target.id and "via a fact" in hits[0].why()
+    after = mem.strength(fact.id, namespace="ann", at=at)
+    assert after.kind == "fact" and after.accesses == 1 and after.last_access == at.timestamp()
+    mem.recall("which pet", namespace="ann", k=3, at=at + DAY, rehearse=False)
+    assert mem.strength(fact.id, namespace="ann", at=at).accesses == 1
+    mem.close()

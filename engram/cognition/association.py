@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from engram.cognition import strength as curve
 from engram.cognition.semantic import normalise_name
 from engram.core.records import Entity
 from engram.stores.base import FactRow
 
 __all__ = [
+    "facts_of_rows",
     "ACTIVATION",
     "DECAY",
     "FACT_SCALE",
@@ -64,6 +66,9 @@ class FactGraph:
     pair_row: np.ndarray
     names: dict[str, int]  # normalised name or alias -> entity index
     entities: int
+    ids: tuple[str, ...] = ()  # [f] fact ids
+    formed: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [f] unix seconds it holds from (valid_from)
+    salience: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [f] from confidence and source count
 
     def __len__(self) -> int:
         return len(self.subject)
@@ -87,7 +92,17 @@ def build_graph(entities: Sequence[Entity], facts: Sequence[FactRow], row_of: di
         pair_row=np.array([r for _, r in pairs], dtype=np.int64),
         names=names,
         entities=len(entities),
+        ids=tuple(r.fact.id for r in kept),
+        formed=np.array([r.fact.valid_from.timestamp() for r in kept], dtype=np.float64),
+        salience=np.array(
+            [float(curve.salience(0.0, r.fact.confidence, len(r.fact.sources))) for r in kept], dtype=np.float64
+        ),
     )
+
+
+def facts_of_rows(graph: FactGraph, rows: np.ndarray) -> np.ndarray:
+    """[p] positions of the facts drawn from any of ``rows``."""
+    return np.unique(graph.pair_fact[np.isin(graph.pair_row, rows)])
 
 
 def seeds(graph: FactGraph, query: str) -> np.ndarray:

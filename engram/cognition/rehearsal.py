@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 
 from engram.cognition import strength as curve
+from engram.cognition.association import facts_of_rows
 from engram.cognition.strength import Strength
 from engram.core.records import Event
 from engram.errors import NotFound
@@ -24,6 +25,7 @@ __all__ = [
     "other_strength",
     "rehearse_episodes",
     "rehearse_events",
+    "rehearse_facts",
     "take_surprise",
     "unfaded",
 ]
@@ -42,6 +44,22 @@ def take_surprise(index: NamespaceIndex, rows: np.ndarray, events: Sequence[Even
     if decided:
         where, values = zip(*decided, strict=True)
         index.strength.set_surprise(np.array(where), np.array(values, dtype=np.float64))
+
+
+def rehearse_facts(index: NamespaceIndex, seqs: Sequence[int], at: datetime) -> list[StrengthRow]:
+    """Strengthen the facts through which recall reached the events ``seqs``; the rows to save."""
+    graph = index.graph
+    if graph is None or not len(graph) or not seqs:
+        return []
+    rows = []
+    for f in facts_of_rows(graph, index.rows_of(list(seqs))).tolist():
+        formed = float(graph.formed[f])
+        changed = index.strength.recall_other(
+            "fact", graph.ids[f], formed, formed, float(graph.salience[f]), at.timestamp()
+        )
+        if changed is not None:
+            rows.append(changed)
+    return rows
 
 
 def episode_state(index: NamespaceIndex, position: int) -> tuple[float, float, float]:
@@ -121,7 +139,7 @@ def _other_item(
         fact = fact_row.fact
         if fact.id == item_id:
             salience = float(curve.salience(0.0, fact.confidence, len(fact.sources)))
-            return "fact", fact.recorded_at.timestamp(), fact.recorded_at.timestamp(), salience
+            return "fact", fact.valid_from.timestamp(), fact.valid_from.timestamp(), salience
     raise NotFound(f"no event, episode or fact with id {item_id!r} in namespace {namespace!r}")
 
 

@@ -226,18 +226,23 @@ class Memory:
         found = events_by_seq(self.store, [seq for seq, _, _ in fused])  # less any erased meanwhile
         events = [found[seq] for seq, _, _ in fused if seq in found]
         if validate.flag(rehearse, "rehearse"):
-            self._rehearse(namespace, events, at)
+            via_facts = [seq for seq, _, parts in fused if "fact" in parts and seq in found]
+            self._rehearse(namespace, events, at, via_facts)
         return [Hit(event=found[seq], score=score, components=parts) for seq, score, parts in fused if seq in found]
 
-    def _rehearse(self, namespace: str, events: list[Event], at: datetime) -> None:
-        """Strengthen recalled events (the testing effect) and save their new state."""
+    def _rehearse(self, namespace: str, events: list[Event], at: datetime, via_facts: list[int] | None = None) -> None:
+        """Strengthen recalled events (the testing effect) and the facts recall reached them
+        through, and save their new state."""
         if not events:
             return
         with self._lock:  # saved under it too, so that no erasure (which holds it) falls in between
             index = self._indexes.get(namespace)
             if index is None:  # dropped by an erasure since the ranking
                 return
-            self.store.save_strengths(namespace, rehearsal.rehearse_events(index, events, at))
+            changed = rehearsal.rehearse_events(index, events, at) + rehearsal.rehearse_facts(
+                index, via_facts or [], at
+            )
+            self.store.save_strengths(namespace, changed)
 
     def recall_episodes(
         self,
