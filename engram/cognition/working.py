@@ -40,14 +40,14 @@ One agent run, one thread: nothing here is locked. The state is plain to see: ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engram.cognition.context import estimate_tokens
+from engram.cognition.context import SectionPacker, estimate_tokens, line_tokens
 from engram.cognition.summaries import (
     ExtractiveSummarizer,
     LLMSummarizer,
@@ -374,11 +374,11 @@ class WorkingMemory:
         """
         budget_tokens = _count(budget_tokens, "budget_tokens", MIN_BUDGET_TOKENS)
         query = None if query is None else validate.text(query, "query")
-        packer = _Packer(budget_tokens)
+        packer = SectionPacker(budget_tokens, _SECTIONS)
         goals = tuple(reversed(self.goals))
         lines = [f"{'current goal' if i == 0 else 'within'}: {goal}" for i, goal in enumerate(goals)]
         if lines:  # the current goal always shows, clipped to the budget if need be
-            lines[0] = clip(lines[0], budget_tokens - _line_tokens(_SECTIONS[0]) - 1)
+            lines[0] = clip(lines[0], budget_tokens - line_tokens(_SECTIONS[0]) - 1)
         packer.take(0, lines)
         items = self._ranked_items()
         taken = packer.take(1, [item.line() for item in items], keys=[item.step for item in items])
@@ -421,16 +421,16 @@ class WorkingMemory:
             observed_at=validate.moment(self._clock(), "clock()"),
             vector=self._embed(f"{action} → {observation}"),
         )
-        return replace(item, tokens=_line_tokens(item.line()))
+        return replace(item, tokens=line_tokens(item.line()))
 
     def _fit(self, item: WorkingItem) -> WorkingItem:
         """``item`` as it fits ``max_tokens``: clipped, and written whole to long-term memory, if too long."""
         if item.tokens <= self.max_tokens:
             return item
         action = clip(item.action, self.max_tokens // 4)
-        room = self.max_tokens - _line_tokens(replace(item, action=action, observation="").line())
+        room = self.max_tokens - line_tokens(replace(item, action=action, observation="").line())
         clipped = replace(item, action=action, observation=clip(item.observation, max(room, 0)), clipped=True)
-        clipped = replace(clipped, tokens=_line_tokens(clipped.line()))
+        clipped = replace(clipped, tokens=line_tokens(clipped.line()))
         event = self.memory.remember_many([self._row(item, new_id(), clipped=True)], namespace=self.namespace)[0]
         return replace(clipped, event_id=event.id)
 
@@ -553,56 +553,9 @@ class WorkingMemory:
         return f"[{where}] {' '.join(hit.event.text.split())}"
 
 
-class _Packer:
-    """Lines taken into the sections of a block while they fit a token budget.
-
-    Each line is charged ``estimate_tokens(line + "\\n")``, a header once with its first line;
-    the sum bounds the estimate of the joined text from above, so the block never exceeds the
-    budget. Sections are laid out in ``_SECTIONS`` order, each by its lines' keys.
-    """
-
-    def __init__(self, budget: int) -> None:
-        self.left = budget
-        self.sections: dict[int, list[tuple[int, str]]] = {}
-
-    def take(
-        self,
-        section: int,
-        lines: Sequence[str],
-        *,
-        keys: Sequence[int] | None = None,
-        reserve: int = 0,
-        skip: Collection[int] = (),
-    ) -> list[int]:
-        """Take ``lines`` best first while they fit, leaving ``reserve`` tokens; return the indices taken.
-
-        ``keys`` are what the taken lines are laid out by (default: their index).
-        """
-        taken: list[int] = []
-        entries = self.sections.setdefault(section, [])
-        for index, line in enumerate(lines):
-            cost = _line_tokens(line) + (0 if entries else _line_tokens(_SECTIONS[section]))
-            if index not in skip and cost <= self.left - reserve:
-                entries.append((index if keys is None else keys[index], line))
-                taken.append(index)
-                self.left -= cost
-        return taken
-
-    def text(self) -> str:
-        lines: list[str] = []
-        for section, entries in sorted(self.sections.items()):
-            if entries:
-                lines += [_SECTIONS[section], *(line for _, line in sorted(entries))]
-        return "\n".join(lines)
-
-
 def _acts_on(used: Sequence[str], item: WorkingItem) -> bool:
     found = set(values(item.text))
     return any(mentions(found, item.text, value) for value in used)
-
-
-def _line_tokens(line: str) -> int:
-    return estimate_tokens(line + "\n")
 
 
 def _count(value: Any, what: str, least: int) -> int:
