@@ -421,3 +421,19 @@ def test_faded_memories_come_back_with_include_faded(capsys: pytest.CaptureFixtu
 def test_remember_rejects_an_importance_outside_zero_to_one(capsys: pytest.CaptureFixture[str], home: str) -> None:
     code, _, err = run(capsys, "--home", home, "remember", "x", "--importance", "2")
     assert code == 2 and "importance" in err
+
+
+def test_strength_prints_the_state_and_reading_changes_nothing(capsys: pytest.CaptureFixture[str], home: str) -> None:
+    _, out, _ = run(capsys, "--home", home, "remember", "the key is under the mat", "--at", "2024-01-01T00:00:00+00:00")
+    event_id = out.strip()
+    at = "2024-01-02T00:00:00+00:00"
+    code, first, _ = run(capsys, "--home", home, "strength", event_id, "--at", at)
+    assert code == 0
+    state = json.loads(first)
+    assert state["kind"] == "event" and state["accesses"] == 0 and 0.9 < state["retention"] <= 1.0
+    assert state["last_access"] == "2024-01-01T00:00:00+00:00"
+    assert run(capsys, "--home", home, "strength", event_id, "--at", at)[1] == first
+    run(capsys, "--home", home, "recall", "where is the key", "--at", at)
+    assert json.loads(run(capsys, "--home", home, "strength", event_id, "--at", at)[1])["accesses"] == 1
+    code, _, err = run(capsys, "--home", home, "strength", "no-such-id")
+    assert code == 2 and "no-such-id" in err

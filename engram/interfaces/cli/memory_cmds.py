@@ -1,10 +1,11 @@
-"""``engram remember``, ``recall``, ``context``, ``timeline`` and ``stats``: the Python API, one call each."""
+"""``engram remember``, ``recall``, ``context``, ``timeline``, ``stats``, ``strength``: the API, one call each."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from engram.config import DEFAULT_BUDGET_TOKENS, DEFAULT_TOP_K
@@ -81,6 +82,18 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--namespace", "-n", help="only this namespace")
     p.set_defaults(run=stats)
+
+    p = commands.add_parser(
+        "strength",
+        parents=[common],
+        help="how well a memory is held",
+        description="Print the strength of an event, episode or fact as JSON: stability (days), last access, "
+        "recalls, salience, and retention, activation and whether it has faded at --at. Reading changes nothing.",
+    )
+    p.add_argument("id", help="an event, episode or fact id")
+    _namespace_option(p)
+    p.add_argument("--at", metavar="TIME", help="as of this ISO-8601 time (default: now)")
+    p.set_defaults(run=strength)
 
 
 def _namespace_option(parser: argparse.ArgumentParser) -> None:
@@ -189,4 +202,16 @@ def stats(args: argparse.Namespace) -> int:
         counts = numbers.get("namespaces", {})
         numbers = {**numbers, "namespaces": {args.namespace: counts.get(args.namespace, 0)}}
     print(json.dumps(numbers, indent=2, default=str, ensure_ascii=False))
+    return 0
+
+
+def strength(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {"namespace": args.namespace or "default"}
+    if args.at:
+        options["at"] = args.at
+    with open_memory(args) as mem:
+        held = mem.strength(args.id, **options)
+    row = dataclasses.asdict(held)
+    row["last_access"] = datetime.fromtimestamp(held.last_access, timezone.utc).isoformat()
+    print(json.dumps(row, indent=2))
     return 0
