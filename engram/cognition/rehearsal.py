@@ -17,7 +17,7 @@ from engram.core.records import Event
 from engram.errors import NotFound
 from engram.index.namespace import NamespaceIndex
 from engram.index.strength import state_of
-from engram.stores.base import FactRow, StrengthRow
+from engram.stores.base import StrengthRow
 
 __all__ = [
     "episode_state",
@@ -114,32 +114,27 @@ def event_strength(index: NamespaceIndex, event_id: str, at: float) -> Strength:
     )
 
 
-def other_strength(
-    index: NamespaceIndex, facts: Sequence[FactRow], namespace: str, item_id: str, at: float
-) -> Strength:
+def other_strength(index: NamespaceIndex, namespace: str, item_id: str, at: float) -> Strength:
     """The strength of an episode or fact of the namespace at ``at``.
 
     Raises:
         NotFound: no episode or fact has that id.
     """
-    kind, formed, last_presented, salience = _other_item(index, facts, namespace, item_id)
+    kind, formed, last_presented, salience = _other_item(index, namespace, item_id)
     stability, last, accesses = state_of(index.strength.others.get((kind, item_id)), formed, last_presented, salience)
     return _strength(kind, item_id, stability, last, accesses, salience, formed, at)
 
 
-def _other_item(
-    index: NamespaceIndex, facts: Sequence[FactRow], namespace: str, item_id: str
-) -> tuple[str, float, float, float]:
-    """(kind, formed, last presented, salience) of an episode or fact. A fact's salience comes
-    from its confidence and the number of events it was drawn from (repetition)."""
+def _other_item(index: NamespaceIndex, namespace: str, item_id: str) -> tuple[str, float, float, float]:
+    """(kind, formed, last presented, salience) of an episode or fact; a fact's come from the
+    fact graph (formed at its ``valid_from``, salience from its confidence and source count)."""
     for position, row in enumerate(index.episodes):
         if row.episode.id == item_id:
             return ("episode", *episode_state(index, position))
-    for fact_row in facts:
-        fact = fact_row.fact
-        if fact.id == item_id:
-            salience = float(curve.salience(0.0, fact.confidence, len(fact.sources)))
-            return "fact", fact.valid_from.timestamp(), fact.valid_from.timestamp(), salience
+    graph = index.graph
+    if graph is not None and item_id in graph.ids:
+        f = graph.ids.index(item_id)
+        return "fact", float(graph.formed[f]), float(graph.formed[f]), float(graph.salience[f])
     raise NotFound(f"no event, episode or fact with id {item_id!r} in namespace {namespace!r}")
 
 

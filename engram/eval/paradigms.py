@@ -87,6 +87,13 @@ def _found(memory: Memory, namespace: str, cue: str, target: str, at: datetime, 
     return target in [h.event.id for h in memory.recall(cue, namespace=namespace, k=k, at=at, rehearse=False)]
 
 
+def _rehearse(memory: Memory, namespace: str, cues: Sequence[str], moments: Sequence[datetime], k: int) -> None:
+    """Recall every item by its cue at each moment: a rehearsal is an ordinary recall."""
+    for moment in moments:
+        for cue in cues:
+            memory.recall(cue, namespace=namespace, k=k, at=moment)
+
+
 def _probe(
     memory: Memory, namespace: str, ids: list[str], cues: list[str], at: datetime, k: int
 ) -> tuple[float, float]:
@@ -104,9 +111,7 @@ def forgetting_curve(memory: Memory, *, n: int = 40, k: int = 5, seed: int = 0) 
     for condition, rehearsals in (("no rehearsal", ()), ("rehearsed at 1 d, 7 d, 30 d", (1, 7, 30))):
         namespace = f"forgetting-{len(rehearsals)}"
         ids = _study(memory, namespace, texts, T0, timedelta(seconds=30))
-        for days in rehearsals:
-            for cue in cues:
-                memory.recall(cue, namespace=namespace, k=k, at=T0 + days * DAY)
+        _rehearse(memory, namespace, cues, [T0 + days * DAY for days in rehearsals], k)
         recall, retention = [], []
         for delay in DELAYS.values():
             r, m = _probe(memory, namespace, ids, cues, T0 + delay, k)
@@ -146,9 +151,7 @@ def spacing(memory: Memory, *, n: int = 40, k: int = 5, seed: int = 1) -> dict[s
     for index, (condition, moments) in enumerate(schedules.items()):
         namespace = f"spacing-{index}"
         ids = _study(memory, namespace, texts, T0, timedelta(seconds=30))
-        for moment in moments:
-            for cue in cues:
-                memory.recall(cue, namespace=namespace, k=k, at=T0 + moment)
+        _rehearse(memory, namespace, cues, [T0 + moment for moment in moments], k)
         last = T0 + moments[-1]
         probes = [_probe(memory, namespace, ids, cues, last + delay, k) for delay in intervals.values()]
         series[condition] = {"recall": [p[0] for p in probes], "retention": [p[1] for p in probes]}

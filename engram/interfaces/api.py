@@ -217,11 +217,7 @@ class Memory:
             recorded_until=validate.optional_moment(recorded_until, "recorded_until"),
         )
         reinstated = where.session is not None or where.since is not None or where.until is not None
-        config = dataclasses.replace(
-            self.recall_config,
-            strength=self.recall_config.strength and validate.flag(strength, "strength"),
-            include_faded=validate.flag(include_faded, "include_faded") or reinstated,
-        )
+        config = self._per_call(strength, include_faded, reinstated)
         fused = self._ranked(query, namespace, k, where, at, config=config)
         found = events_by_seq(self.store, [seq for seq, _, _ in fused])  # less any erased meanwhile
         events = [found[seq] for seq, _, _ in fused if seq in found]
@@ -229,6 +225,15 @@ class Memory:
             via_facts = [seq for seq, _, parts in fused if "fact" in parts and seq in found]
             self._rehearse(namespace, events, at, via_facts)
         return [Hit(event=found[seq], score=score, components=parts) for seq, score, parts in fused if seq in found]
+
+    def _per_call(self, strength: bool, include_faded: bool, reinstated: bool) -> RecallConfig:
+        """The recall config with this call's strength switches; a call that names the events'
+        session or time window reinstates their context, which finds faded ones too."""
+        return dataclasses.replace(
+            self.recall_config,
+            strength=self.recall_config.strength and validate.flag(strength, "strength"),
+            include_faded=validate.flag(include_faded, "include_faded") or reinstated,
+        )
 
     def _rehearse(self, namespace: str, events: list[Event], at: datetime, via_facts: list[int] | None = None) -> None:
         """Strengthen recalled events (the testing effect) and the facts recall reached them
@@ -270,11 +275,7 @@ class Memory:
         k = validate.top_k(k)
         at = utcnow() if at is None else validate.moment(at, "at")
         where = Filter(since=validate.optional_moment(since, "since"), until=validate.optional_moment(until, "until"))
-        config = dataclasses.replace(
-            self.recall_config,
-            strength=self.recall_config.strength and validate.flag(strength, "strength"),
-            include_faded=validate.flag(include_faded, "include_faded") or not where.empty,
-        )
+        config = self._per_call(strength, include_faded, not where.empty)
         index = self._index(namespace)
         allow = None if where.empty else filter_rows(where, index.vectors)
         depth = k if config.include_faded or not config.strength else max(2 * k, k + 10)
@@ -684,9 +685,8 @@ class Memory:
         if event is not None:
             with self._lock:
                 return rehearsal.event_strength(index, item_id, moment)
-        facts = self.store.facts(space)
         with self._lock:
-            return rehearsal.other_strength(index, facts, space, item_id, moment)
+            return rehearsal.other_strength(index, space, item_id, moment)
 
     def stats(self) -> dict[str, Any]:
         """Counts per namespace, bytes on disk, the embedding model."""

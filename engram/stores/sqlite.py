@@ -470,7 +470,10 @@ class SQLiteStore:
 
     def _save_strengths(self, namespace: str, rows: Sequence[StrengthRow]) -> None:
         with self._transaction() as db:
-            version = int(db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM strength").fetchone()[0])
+            # Versions count per namespace (``strengths`` reads them per namespace); the index on
+            # (namespace, version) answers this without scanning the table on every recall.
+            sql = "SELECT COALESCE(MAX(version), 0) + 1 FROM strength WHERE namespace = ?"
+            version = int(db.execute(sql, (namespace,)).fetchone()[0])
             db.executemany(
                 "INSERT INTO strength VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET"
                 " stability = excluded.stability, last_access_ts = excluded.last_access_ts,"
