@@ -2,8 +2,10 @@
 
 1. Candidates: dense (cosine) and lexical (BM25) search, each ``candidates`` deep, and BM25
    over each event read in context (after the event before it in its session: an answer
-   carries the words of its question) as a lighter third ranking; when the
-   query carries a time window ("last Tuesday", "in May 2023", "before the move"), both
+   carries the words of its question) as a lighter third ranking, and BM25 over the stored
+   words related to the query's words in embedding space ("instruments" cues "violin":
+   ``engram.index.words``) as a fourth; when the query carries a time window ("last
+   Tuesday", "in May 2023", "before the move"), both
    searches run again among the events inside the window — those that happened in it, and
    those whose text refers to a time in it ("I went to a fair yesterday", told on 25 April,
    is about 24 April: ``NamespaceIndex.window_rows``) — and join the fusion as two more
@@ -62,9 +64,10 @@ from engram.cognition.hierarchy import REPRESENTATIVES, add_episode_evidence, ep
 from engram.cognition.retrieval import fuse
 from engram.cognition.strength import FADED
 from engram.cognition.timecues import TimeCue, parse_time_cue, strip_time_cue
-from engram.index.lexical import LexicalIndex, query_terms
+from engram.index.lexical import LexicalIndex, query_terms, stems
 from engram.index.namespace import NamespaceIndex
 from engram.index.vector import exact_search_scores
+from engram.index.words import EmbedMany
 
 __all__ = ["CANDIDATES", "RecallConfig", "rank", "rank_episodes"]
 
@@ -80,6 +83,9 @@ EPISODE_DEPTH = 100  # episodes ranked per ranking; beyond it reciprocal-rank ev
 # temporal, open-domain): strength off 0.767 (0.511, 0.900, 0.411); weight 0.1: 0.769 (0.501,
 # 0.900, 0.434); 0.2: 0.771 (0.502, 0.906, 0.456); 0.3: 0.771 (0.495, 0.906, 0.491); 0.5: 0.767.
 ACTIVATION_WEIGHT = 0.2
+# BM25 over the stored words related to the query's words, each event read in context
+# (``engram.index.words``: "instruments" cues "clarinet"); the sweep is in that module.
+RELATED_WORDS_WEIGHT = 0.5
 # When no word of the cue occurs in memory (free recall: "what was on the list?"), similarity
 # carries little and activation decides, as in ACT-R retrieval without source activation.
 # Immediate free recall of 15-word lists (``engram bench paradigms``), first three / middle third /
@@ -92,6 +98,7 @@ WEIGHTS = {
     "lexical_window": 1.0,
     "lexical_in_context": 0.3,
     "lexical_in_context_window": 0.3,
+    "related_words": RELATED_WORDS_WEIGHT,
     "activation": ACTIVATION_WEIGHT,
 }
 # A faded event is still recalled by a cue this close to it (cosine): recognition outlives recall.
@@ -128,6 +135,7 @@ class RecallConfig:
     feedback: bool = True  # recall_episodes only: widen the query by its top episodes
     recency: bool = True  # recall_episodes only: the newer of the top episodes first
     in_context: bool = True  # BM25 over each event with the one before it as a ranking of its own
+    related_words: bool = True  # BM25 over stored words near the query's words in embedding space
     strength: bool = True  # rank by base-level activation too, and leave faded events out
     include_faded: bool = False  # with strength: keep faded events (they are still stored)
     candidates: int = CANDIDATES
@@ -142,8 +150,12 @@ def rank(
     allow: np.ndarray | None,
     at: datetime,
     config: RecallConfig,
+    embed_many: EmbedMany | None = None,
 ) -> Fused:
-    """The top-k (seq, score, components) of ``index`` for ``query``; ``allow`` masks rows."""
+    """The top-k (seq, score, components) of ``index`` for ``query``; ``allow`` masks rows.
+
+    ``embed_many`` embeds a batch of texts; without it there is no related-words ranking.
+    """
     if not len(index):
         return []
     depth = max(config.candidates, k)
@@ -153,6 +165,8 @@ def rank(
     rankings = {"dense": index.vectors.search(qvec, depth, allow), "lexical": _lexical(index, terms, depth, allow)}
     if config.in_context:
         rankings["lexical_in_context"] = _lexical(index, terms, depth, allow, index.in_context)
+    if config.related_words and embed_many is not None:
+        rankings["related_words"] = _related_words(index, terms, embed_many, depth, allow)
     lifted: set[int] = set()
     if config.facts and index.graph is not None and len(index.graph):
         by_facts = [
@@ -190,6 +204,24 @@ def rank(
     if config.strength and not config.include_faded:
         fused = _without_faded(index, fused, qvec, at)
     return fused[:k]
+
+
+def _related_words(
+    index: NamespaceIndex, terms: list[str], embed_many: EmbedMany, depth: int, allow: np.ndarray | None
+) -> list[tuple[int, float]]:
+    """Events, each read after the event before it (``in_context``), ranked by BM25 over the
+    stored words related to the query's words (not its own words, which the lexical ranking
+    has, nor the names of participants or numbers)."""
+    index.words.catch_up(index.lexical.surface, embed_many)
+    names = {term for participant in index.participants for term in query_terms(participant)}
+    cues = [term for term in terms if term not in names and not term.isdigit()]
+    if not cues:
+        return []
+    # The query's own word forms, embedded afresh: the vocabulary holds one form per stem
+    # ("activity" for "activities"), and the form asked about cues better (0.784 vs 0.781).
+    related = index.words.related(list(embed_many(cues)), set(stems(terms)))
+    seqs = index.seqs
+    return [(int(seqs[row]), score) for row, score in index.in_context.search_stems(related, depth, allow)]
 
 
 def _by_activation(index: NamespaceIndex, rankings: dict[str, list[tuple[int, float]]], at: datetime) -> list:
@@ -315,6 +347,7 @@ def rank_episodes(
     allow: np.ndarray | None,
     at: datetime,
     config: RecallConfig,
+    embed_many: EmbedMany | None = None,
 ) -> Fused:
     """The top-k (episode position, score, components) for ``query``: HCAM's first stage on its own.
 
@@ -334,7 +367,9 @@ def rank_episodes(
             vectors[text] = embed(text)
         return vectors[text]
 
-    events = rank(index, query, embed_once, max(config.candidates, k), allow=allow, at=at, config=config)
+    events = rank(
+        index, query, embed_once, max(config.candidates, k), allow=allow, at=at, config=config, embed_many=embed_many
+    )
     by_event = index.episode_of_row[index.rows_of([seq for seq, _, _ in events])].tolist()
     qvec = embed_once(query)
     cue = parse_time_cue(query, at) if config.time_cues else TimeCue()

@@ -10,6 +10,7 @@
 - ``participants``: no preference for the participant a query names;
 - ``facts``: no consolidation into facts and no associative (fact-graph) ranking;
 - ``in_context``: no BM25 ranking of events read after the event before them;
+- ``related_words``: no BM25 ranking over the stored words related to the query's words;
 - ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``);
 - ``recency``: no preference for the newer of the top episodes (``recall_episodes``).
 """
@@ -33,6 +34,7 @@ MECHANISMS = (
     "participants",
     "facts",
     "in_context",
+    "related_words",
     "feedback",
     "recency",
     "strength",

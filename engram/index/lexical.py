@@ -15,7 +15,7 @@ import math
 import re
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -71,6 +71,7 @@ class LexicalIndex:
         self._lengths = array("f")
         self._total = 0.0
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.surface: dict[str, str] = {}  # each stem -> the first word seen with it (in insertion order)
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -80,7 +81,11 @@ class LexicalIndex:
         for text in texts:
             row = len(self._lengths)
             words = tokens(text)
-            counts = Counter(stems([w for w in words if w not in STOPWORDS]))
+            content = [w for w in words if w not in STOPWORDS]
+            stemmed = stems(content)
+            for word, stem in zip(content, stemmed, strict=True):
+                self.surface.setdefault(stem, word)
+            counts = Counter(stemmed)
             for term, n in counts.items():
                 rows, tfs = self._postings.setdefault(term, (array("i"), array("f")))
                 rows.append(row)
@@ -102,18 +107,24 @@ class LexicalIndex:
 
     def search(self, terms: Sequence[str], k: int, allow: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (position, BM25) for documents matching any term, best first."""
+        return self.search_stems(dict.fromkeys(stems(terms), 1.0), k, allow)
+
+    def search_stems(
+        self, weighted: Mapping[str, float], k: int, allow: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-k (position, score) where each stem adds its BM25 term score times its weight."""
         n_docs = len(self._lengths)
-        if not n_docs or not terms:
+        if not n_docs or not weighted:
             return []
         lengths = np.frombuffer(self._lengths, dtype=np.float32)
         norm = K1 * (1 - B + B * lengths / max(self._total / n_docs, 1e-9))
         scores = np.zeros(n_docs, dtype=np.float32)
-        for term in dict.fromkeys(stems(terms)):
+        for term, weight in weighted.items():
             found = self._arrays(term)
             if found is None:
                 continue
             rows, tfs = found
-            idf = max(math.log((n_docs - len(rows) + 0.5) / (len(rows) + 0.5)), 1e-6)  # FTS5's idf
+            idf = weight * max(math.log((n_docs - len(rows) + 0.5) / (len(rows) + 0.5)), 1e-6)  # FTS5's idf
             scores[rows] += idf * tfs * (K1 + 1) / (tfs + norm[rows])
         if allow is not None:
             scores[~allow[:n_docs]] = 0.0

@@ -24,6 +24,7 @@ from engram.core.records import Entity
 from engram.index.lexical import LexicalIndex, stems, tokens
 from engram.index.strength import NO_EPISODE, StrengthState
 from engram.index.vector import VectorIndex
+from engram.index.words import WordSpace
 from engram.neural.completion import Lexicon, build_lexicon
 from engram.stores.base import EpisodeRow, FactRow, VectorBatch
 
@@ -57,6 +58,7 @@ class NamespaceIndex:
     _copies: dict[str, int] = field(default_factory=dict)  # normalised (speaker, text) -> its first row
     _lexicon: Lexicon | None = None  # built from word_bags on first use after growth
     strength: StrengthState = field(default_factory=StrengthState)  # row-aligned strength of events
+    words: WordSpace = field(default_factory=WordSpace)  # the vocabulary's embeddings, for related words
 
     @classmethod
     def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:

@@ -279,7 +279,9 @@ class Memory:
         index = self._index(namespace)
         allow = None if where.empty else filter_rows(where, index.vectors)
         depth = k if config.include_faded or not config.strength else max(2 * k, k + 10)
-        ranked = rank_episodes(index, query, self._embed_one, depth, allow=allow, at=at, config=config)
+        ranked = rank_episodes(
+            index, query, self._embed_one, depth, allow=allow, at=at, config=config, embed_many=self.embedder.embed
+        )
         if config.strength and not config.include_faded:
             ranked = rehearsal.unfaded(index, ranked, self._embed_one(query), at, STRONG_CUE)
         ranked = ranked[:k]
@@ -307,7 +309,14 @@ class Memory:
         index = self._index(namespace)
         allow = None if where.empty else filter_rows(where, index.vectors)
         return rank(
-            index, query, self._embed_one, k, allow=allow, at=at or utcnow(), config=config or self.recall_config
+            index,
+            query,
+            self._embed_one,
+            k,
+            allow=allow,
+            at=at or utcnow(),
+            config=config or self.recall_config,
+            embed_many=self.embedder.embed,
         )
 
     def complete(self, cue: str, *, namespace: str = "default", k: int = 5) -> list[Hit]:

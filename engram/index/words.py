@@ -1,0 +1,87 @@
+"""Related words: a namespace's vocabulary placed in the embedding model's space.
+
+A word of the query cues the stored words whose own embeddings lie near it ("instruments"
+cues "clarinet" and "violin", "martial arts" cues "taekwondo", "pets" cues "cat"): spreading
+activation in a semantic network (Collins & Loftus 1975), with the embedding model as the
+network. Recall scores events by BM25 over those related words, each weighted by its cosine
+to the query word, as a ranking of its own (``recall``), so an event that names an instance
+of what the query asks about is found though it shares no word with the query.
+
+Each stem of the vocabulary is embedded once, as the first word seen with it, the first time
+recall needs it; single words embed fast (about 7,800 a second with the default model on 2
+cores, so LoCoMo's 3,600-word vocabulary costs half a second). Nothing here is stored: the
+vectors are derived from the events and rebuilt in process, so erasing an event leaves none
+of its words behind.
+
+Measured on LoCoMo dev recall@10, overall (multi-hop, temporal, open-domain, single-hop);
+without the ranking 0.774 (0.505, 0.887, 0.434, 0.859). BM25 over the plain events at weight
+0.5: threshold 0.4: 0.785 (0.527); 0.45: 0.782; 0.5: 0.786 (0.524, 0.900, 0.445, 0.868); 0.55:
+0.778; 0.6: 0.781; weight 0.3: 0.782; 1.0: 0.778; 5 related words a query word: 0.782; 10:
+0.786; 25: 0.787; the query's own words counted in this ranking too: 0.782. Over each event
+read after the event before it (the default, as the in-context ranking): 0.787 (0.529, 0.906,
+0.445, 0.866); both rankings at once: 0.782. The differences past the first step are within
+run-to-run noise (about ± 0.004). LongMemEval_S dev recall_all@5 0.962 → 0.966.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["PER_WORD", "RELATED", "WordSpace"]
+
+RELATED = 0.5  # the least cosine between a query word and a stored word that cues it
+PER_WORD = 10  # the most related words one query word cues
+
+EmbedMany = Callable[[list[str]], np.ndarray]
+
+
+class WordSpace:
+    """Embeddings of a namespace's words (one per stem), grown as the vocabulary grows."""
+
+    def __init__(self) -> None:
+        self.stems: list[str] = []
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._lock = threading.Lock()  # two recalls in threads may both find new words
+
+    def __len__(self) -> int:
+        return len(self.stems)
+
+    def catch_up(self, surface: Mapping[str, str], embed: EmbedMany) -> None:
+        """Embed the stems of ``surface`` (stem -> word, insertion-ordered, only ever growing)
+        that are not yet here."""
+        with self._lock:
+            if len(surface) <= len(self.stems):
+                return
+            new = list(surface)[len(self.stems) :]
+            vectors = np.asarray(embed([surface[stem] for stem in new]), dtype=np.float32)
+            matrix = np.concatenate([self._matrix, vectors]) if len(self._matrix) else vectors
+            self.stems.extend(new)
+            self._matrix = matrix
+
+    def related(self, cues: Sequence[np.ndarray], exclude: set[str]) -> dict[str, float]:
+        """Stored stems related to any of the cue vectors: stem -> its best cosine to one of them.
+
+        Each cue contributes its ``PER_WORD`` nearest stems with cosine at least ``RELATED``;
+        stems in ``exclude`` (the query's own words) are left out.
+        """
+        found: dict[str, float] = {}
+        stems, matrix = self.stems, self._matrix  # a catch-up in another thread replaces, never mutates
+        if not cues or not len(matrix):
+            return found
+        sims = np.stack(cues) @ matrix.T  # [cues, vocabulary]
+        depth = min(PER_WORD + len(exclude), sims.shape[1])
+        for row in sims:
+            top = np.argpartition(-row, depth - 1)[:depth]
+            taken = 0
+            for i in top[np.argsort(-row[top], kind="stable")].tolist():
+                if row[i] < RELATED or taken == PER_WORD:
+                    break
+                stem = stems[i]
+                if stem in exclude:
+                    continue
+                found[stem] = max(found.get(stem, 0.0), float(row[i]))
+                taken += 1
+        return found

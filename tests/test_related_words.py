@@ -1,0 +1,119 @@
+"""Related words: a query word cues stored words near it in embedding space, and recall ranks
+events by them (``engram.index.words`` and the ``related_words`` ranking of ``recall``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from engram import HashEmbedder, Memory
+from engram.cognition.recall import RecallConfig
+from engram.index.lexical import LexicalIndex, stems
+from engram.index.words import PER_WORD, RELATED, WordSpace
+
+# A thesaurus twin of a semantic embedder: words of one group embed as one shared feature,
+# every other word as itself (feature hashing), so "instruments" lies next to "violin".
+GROUPS = {
+    "music": ("instruments", "instrument", "violin", "clarinet", "cello"),
+    "pets": ("pets", "pet", "cat", "hamster"),
+}
+_GROUP_OF = {word: group for group, words in GROUPS.items() for word in words}
+_WORD = re.compile(r"[^\W_]+")
+
+
+class ThesaurusEmbedder:
+    """``HashEmbedder`` over words mapped to their thesaurus group: deterministic, model-free."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self._hash = HashEmbedder(dim)
+        self.dim = dim
+        self.name = f"thesaurus-{dim}"
+        self.calls: list[int] = []  # batch sizes, to see what gets embedded
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        mapped = [" ".join(_GROUP_OF.get(w, w) for w in _WORD.findall(t.lower())) for t in texts]
+        return self._hash.embed(mapped)
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_word_space_embeds_each_new_stem_once_and_grows_in_order() -> None:
+    embedder = ThesaurusEmbedder()
+    space = WordSpace()
+    surface = {"violin": "violin", "cat": "cat"}
+    space.catch_up(surface, embedder.embed)
+    space.catch_up(surface, embedder.embed)  # nothing new: no call
+    surface["cello"] = "cello"
+    space.catch_up(surface, embedder.embed)
+    assert space.stems == ["violin", "cat", "cello"]
+    assert embedder.calls == [2, 1]
+
+
+def test_related_keeps_close_words_only_leaves_out_excluded_and_caps_per_cue() -> None:
+    space = WordSpace()
+    words = {"near": unit(1, 0.1, 0), "far": unit(0, 1, 0), "self": unit(1, 0, 0)}
+    words |= {f"w{i}": unit(1, 0.01 * (i + 1), 0) for i in range(PER_WORD + 5)}
+    space.catch_up(dict(zip(words, words, strict=True)), lambda texts: np.stack([words[t] for t in texts]))
+    found = space.related([unit(1, 0, 0)], exclude={"self"})
+    assert "self" not in found and "far" not in found
+    assert len(found) == PER_WORD
+    assert all(RELATED <= weight <= 1.0 + 1e-6 for weight in found.values())
+    assert space.related([], exclude=set()) == {}
+    assert WordSpace().related([unit(1, 0, 0)], exclude=set()) == {}
+
+
+def test_weighted_stem_search_scales_each_term_and_equals_plain_search_at_weight_one() -> None:
+    index = LexicalIndex()
+    index.add(["I play the violin", "my cat sleeps", "violin and cat together"])
+    plain = index.search(["violin", "cat"], 3)
+    assert index.search_stems(dict.fromkeys(stems(["violin", "cat"]), 1.0), 3) == plain
+    halved = dict(index.search_stems({"violin": 0.5}, 3))
+    full = dict(index.search_stems({"violin": 1.0}, 3))
+    assert halved.keys() == full.keys() == {0, 2}
+    assert all(halved[row] == pytest.approx(full[row] / 2) for row in full)
+    assert index.surface["violin"] == "violin" and "the" not in index.surface
+
+
+EVENTS = [  # one session each: an event is read after the one before it in its session
+    {"text": "Started lessons on the cello last spring", "speaker": "Ana", "session": "s1"},
+    {"text": "The weather was grey all weekend", "speaker": "Ana", "session": "s2"},
+    {"text": "Lunch with colleagues near the office", "speaker": "Ana", "session": "s3"},
+    {"text": "Our hamster escaped again", "speaker": "Ana", "session": "s4"},
+]
+QUERY = "Which instruments can she play?"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "memory"])
+def test_recall_finds_an_event_through_a_related_word(tmp_path, backend: str) -> None:
+    path = tmp_path / "mem" if backend == "sqlite" else ":memory:"
+    with Memory(path, embedder=ThesaurusEmbedder()) as mem:
+        mem.remember_many(EVENTS)
+        hits = mem.recall(QUERY, k=4)
+    cello = next(hit for hit in hits if "cello" in hit.event.text)
+    assert "related_words_rank" in cello.components and "related_words #1" in cello.why()
+    assert not any("related_words_rank" in hit.components for hit in hits if hit is not cello)
+
+
+def test_recall_without_related_words_has_no_such_ranking(tmp_path) -> None:
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder(), recall=RecallConfig(related_words=False)) as mem:
+        mem.remember_many(EVENTS)
+        hits = mem.recall(QUERY, k=4)
+    assert hits and not any("related_words_rank" in hit.components for hit in hits)
+
+
+def test_erasing_an_event_removes_its_words_from_the_word_space(tmp_path) -> None:
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
+        events = mem.remember_many(EVENTS)
+        mem.recall(QUERY, k=4)
+        mem.forget(events[0].id)
+        hits = mem.recall(QUERY, k=4)
+        index = mem._indexes["default"]
+    assert "cello" not in index.words.stems
+    assert not any("related_words_rank" in hit.components for hit in hits)
