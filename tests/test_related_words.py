@@ -117,3 +117,18 @@ def test_erasing_an_event_removes_its_words_from_the_word_space(tmp_path) -> Non
         index = mem._indexes["default"]
     assert "cello" not in index.words.stems
     assert not any("related_words_rank" in hit.components for hit in hits)
+
+
+def test_query_words_are_embedded_once_and_the_kept_set_is_bounded(monkeypatch) -> None:
+    from engram.index import words as words_module
+
+    monkeypatch.setattr(words_module, "ASKED", 3)
+    embedder = ThesaurusEmbedder()
+    space = WordSpace()
+    first = space.vectors(["violin", "cat", "violin"], embedder.embed)
+    again = space.vectors(["cat", "violin"], embedder.embed)
+    assert embedder.calls == [2]  # each distinct word once, then kept
+    assert np.array_equal(first[1], again[0]) and np.array_equal(first[0], first[2])
+    space.vectors(["cello", "hamster"], embedder.embed)  # past the bound: the kept set starts over
+    space.vectors(["violin"], embedder.embed)
+    assert embedder.calls == [2, 2, 1]
