@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engram import HashEmbedder, Memory
-from engram.cognition.cues import asks_when, has_time_reference, named_participants
+from engram.cognition.cues import asks_when, has_time_reference, named_participants, without_participants
 from engram.cognition.feedback import feedback_query
 from engram.cognition.hierarchy import add_episode_evidence, episode_evidence
 from engram.cognition.recall import RecallConfig
@@ -116,6 +116,42 @@ def test_a_named_participant_is_preferred() -> None:
     assert all("participant" not in h.components for h in top)
 
 
+def test_the_query_without_its_names_finds_what_the_other_person_said() -> None:
+    """A question can name the wrong person (LoCoMo's adversarial ones do): the topic ranking,
+    the query searched without the names it holds, still ranks the right event first."""
+    mem = _memory()
+    mem.remember_many(
+        [
+            {"text": f"Ann talked about {topic} at length", "speaker": "Ann", "session": "s"}
+            for topic in ("her garden", "the weather", "a new phone", "the football match", "her commute")
+        ]
+        + [{"text": "I adopted a greyhound named Pixel", "speaker": "Bob", "session": "s"}],
+        namespace="n",
+    )
+    hits = mem.recall("When did Ann adopt a greyhound?", namespace="n", k=6)
+    pixel = next(h for h in hits if "Pixel" in h.event.text)
+    assert pixel.components["dense_topic_rank"] == 1
+    unnamed = mem.recall("When was a greyhound adopted?", namespace="n", k=6)
+    assert not any("dense_topic_rank" in h.components for h in unnamed)  # no name, no second search
+    off = _memory(RecallConfig(topic=False))
+    off.remember("I adopted a greyhound named Pixel", namespace="n", speaker="Bob")
+    assert "dense_topic_rank" not in off.recall("When did Bob adopt a greyhound?", namespace="n")[0].components
+
+
+@pytest.mark.parametrize(
+    ("query", "named", "topic"),
+    [
+        ("What activities does Melanie partake in?", ["Melanie"], "What activities does partake in?"),
+        ("What are Melanie's pets' names?", ["Melanie"], "What are pets' names?"),
+        ("What do Jon’s and Gina's shops sell?", ["Jon", "Gina"], "What do and shops sell?"),
+        ("Melanie?", ["Melanie"], ""),
+        ("Who is Annabel?", ["Ann"], "Who is Annabel?"),  # whole names only
+    ],
+)
+def test_without_participants_takes_out_names_and_possessives(query: str, named: list[str], topic: str) -> None:
+    assert without_participants(query, named) == topic
+
+
 def test_episode_evidence_adds_to_candidates_and_represents_top_episodes() -> None:
     bonus = episode_evidence([1, 0], [1], 2)
     assert bonus[1] > bonus[0] > 0
@@ -153,7 +189,14 @@ def test_when_questions_and_named_participants_are_recognised() -> None:
 
 def test_switching_every_stage_off_leaves_plain_fusion() -> None:
     off = RecallConfig(
-        episodes=False, contiguity=False, time_cues=False, participants=False, in_context=False, strength=False
+        episodes=False,
+        contiguity=False,
+        time_cues=False,
+        participants=False,
+        in_context=False,
+        related_words=False,
+        topic=False,
+        strength=False,
     )
     mem = _memory(off)
     _cooking(mem)

@@ -34,6 +34,7 @@ __all__ = [
     "favour_participants",
     "has_time_reference",
     "named_participants",
+    "without_participants",
 ]
 
 PARTICIPANT_BOOST = 0.25
@@ -107,6 +108,16 @@ def asks_when(query: str) -> bool:
 def named_participants(query: str, participants: Sequence[str]) -> list[str]:
     """The participants (speaker labels) that ``query`` names as whole words, case-sensitively."""
     return [p for p in participants if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", query)]
+
+
+def without_participants(query: str, named: Sequence[str]) -> str:
+    """``query`` with the participants it names (and their possessive) taken out: what it asks
+    about them ("What activities does Melanie partake in?" -> "What activities does partake
+    in?"); empty if nothing else is left."""
+    for name in named:
+        query = re.sub(rf"(?<!\w){re.escape(name)}(?:['’]s)?(?!\w)", " ", query)
+    rest = " ".join(query.split())
+    return rest if re.search(r"\w", rest) else ""
 
 
 def favour_participants(

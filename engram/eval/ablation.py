@@ -11,6 +11,7 @@
 - ``facts``: no consolidation into facts and no associative (fact-graph) ranking;
 - ``in_context``: no BM25 ranking of events read after the event before them;
 - ``related_words``: no BM25 ranking over the stored words related to the query's words;
+- ``topic``: no dense ranking for the query with the participants it names taken out;
 - ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``);
 - ``recency``: no preference for the newer of the top episodes (``recall_episodes``).
 """
@@ -35,6 +36,7 @@ MECHANISMS = (
     "facts",
     "in_context",
     "related_words",
+    "topic",
     "feedback",
     "recency",
     "strength",
