@@ -132,3 +132,42 @@ def test_query_words_are_embedded_once_and_the_kept_set_is_bounded(monkeypatch) 
     space.vectors(["cello", "hamster"], embedder.embed)  # past the bound: the kept set starts over
     space.vectors(["violin"], embedder.embed)
     assert embedder.calls == [2, 2, 1]
+
+
+def _words_files(root) -> list:
+    return sorted(root.rglob("*.words.npz"))
+
+
+def test_word_vectors_are_saved_at_close_and_taken_back_on_reopen(tmp_path) -> None:
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
+        mem.remember_many(EVENTS)
+        mem.recall(QUERY, k=4)
+    (saved,) = _words_files(tmp_path)
+    reopened = ThesaurusEmbedder()
+    with Memory(tmp_path / "mem", embedder=reopened) as mem:
+        hits = mem.recall(QUERY, k=4)
+        assert len(mem._indexes["default"].words) > len(EVENTS)  # the vocabulary, from the file
+    assert reopened.calls == [1, 2]  # the query, then its two content words: no vocabulary
+    assert any("related_words_rank" in hit.components for hit in hits)
+    saved.write_bytes(b"not a saved word space")  # a damaged file is ignored and rebuilt
+    rebuilt = ThesaurusEmbedder()
+    with Memory(tmp_path / "mem", embedder=rebuilt) as mem:
+        assert any("related_words_rank" in hit.components for hit in mem.recall(QUERY, k=4))
+    assert max(rebuilt.calls) > 3  # the vocabulary embedded again
+    with np.load(saved, allow_pickle=False) as data:
+        assert "cello" in data["stems"].tolist()
+
+
+def test_erasure_deletes_the_saved_word_vectors_and_no_file_keeps_the_word(tmp_path) -> None:
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
+        events = mem.remember_many(EVENTS)
+        mem.recall(QUERY, k=4)
+    assert _words_files(tmp_path)
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
+        mem.recall(QUERY, k=4)
+        mem.forget(events[0].id)
+        assert not _words_files(tmp_path)
+        mem.recall(QUERY, k=4)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"cello" not in path.read_bytes(), path

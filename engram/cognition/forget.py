@@ -29,6 +29,7 @@ from engram.cognition.recall import RecallConfig
 from engram.config import DEFAULT_TOP_K
 from engram.core import validate
 from engram.errors import InvalidInput, StoreError
+from engram.index.namespace import WORDS_SUFFIX
 from engram.perception.embedders import Embedder
 from engram.perception.segmentation import SegmentationConfig
 from engram.stores.base import Erasure, Store, VectorBatch
@@ -129,7 +130,8 @@ def plain(config: RecallConfig) -> RecallConfig:
 
 
 def delete_graph(path: Path | None) -> None:
-    """Delete a namespace's saved HNSW graph and its companions (they hold erased vectors).
+    """Delete a namespace's saved HNSW graph and its companions, the word vectors among them
+    (they hold erased vectors and words).
 
     Raises:
         StoreError: a file could not be deleted (the store's rows are erased already).
@@ -137,7 +139,9 @@ def delete_graph(path: Path | None) -> None:
     if path is None:
         return
     try:
-        for leftover in (path, path.with_suffix(".json"), path.with_suffix(".tmp"), path.with_suffix(".json.tmp")):
+        words = path.with_suffix(WORDS_SUFFIX)
+        leftovers = (path, path.with_suffix(".json"), path.with_suffix(".tmp"), path.with_suffix(".json.tmp"))
+        for leftover in (*leftovers, words, words.with_name(words.name + ".tmp")):
             leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise StoreError(f"erased from the store, but cannot delete the saved graph {path}: {exc}") from exc

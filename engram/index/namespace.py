@@ -28,7 +28,9 @@ from engram.index.words import WordSpace
 from engram.neural.completion import Lexicon, build_lexicon
 from engram.stores.base import EpisodeRow, FactRow, VectorBatch
 
-__all__ = ["NamespaceIndex"]
+__all__ = ["WORDS_SUFFIX", "NamespaceIndex"]
+
+WORDS_SUFFIX = ".words.npz"  # the word vectors' file, beside the HNSW graph
 
 
 @dataclass(slots=True)
@@ -62,7 +64,9 @@ class NamespaceIndex:
 
     @classmethod
     def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:
-        return cls(VectorIndex(dim, ann_path=ann_path))
+        """An empty index; with ``ann_path``, its HNSW graph and word vectors are saved there."""
+        words = WordSpace(ann_path.with_suffix(WORDS_SUFFIX) if ann_path is not None else None)
+        return cls(VectorIndex(dim, ann_path=ann_path), words=words)
 
     def __len__(self) -> int:
         return len(self.vectors)

@@ -702,11 +702,13 @@ class Memory:
         return {**self.store.stats(), "embedder": self.embedder.name}
 
     def close(self) -> None:
-        """Save grown HNSW graphs (so the next open skips rebuilding them) and close the store."""
+        """Save grown HNSW graphs and word vectors (so the next open skips rebuilding them) and
+        close the store."""
         with self._lock:
             for namespace, index in self._indexes.items():
                 if self.store.erasures(namespace) == self._erasures.get(namespace, 0):  # else it holds erased vectors
                     index.vectors.save()
+                    index.words.save()
         self.store.close()
 
     def __enter__(self) -> Memory:
