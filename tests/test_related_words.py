@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -155,7 +156,8 @@ def test_word_vectors_are_saved_at_close_and_taken_back_on_reopen(tmp_path) -> N
         assert any("related_words_rank" in hit.components for hit in mem.recall(QUERY, k=4))
     assert max(rebuilt.calls) > 3  # the vocabulary embedded again
     with np.load(saved, allow_pickle=False) as data:
-        assert "cello" in data["stems"].tolist()
+        assert "cello" in data["stems"].tobytes().decode().split("\n")
+        assert data["vectors"].dtype == np.float16
 
 
 def test_erasure_deletes_the_saved_word_vectors_and_no_file_keeps_the_word(tmp_path) -> None:
@@ -171,3 +173,13 @@ def test_erasure_deletes_the_saved_word_vectors_and_no_file_keeps_the_word(tmp_p
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"cello" not in path.read_bytes(), path
+
+
+def test_a_reopened_store_ranks_exactly_as_before(tmp_path) -> None:
+    at = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
+        mem.remember_many(EVENTS)
+        before = [(h.event.id, h.score) for h in mem.recall(QUERY, k=4, at=at, rehearse=False)]
+    with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
+        after = [(h.event.id, h.score) for h in mem.recall(QUERY, k=4, at=at, rehearse=False)]
+    assert after == before

@@ -13,7 +13,9 @@ cores, so LoCoMo's 3,600-word vocabulary costs half a second). Like the HNSW gra
 vectors are saved beside the store (``save``: every ``SAVE_EVERY`` new words and when the
 ``Memory`` closes) so that a reopened store does not embed its vocabulary again; the file is
 derived data, used only if its words are a prefix of the vocabulary read from the events,
-and an erasure deletes it with the graph.
+and an erasure deletes it with the graph. Vectors are held at float16 precision (1,536
+bytes a word in memory as float32 for fast products, 768 on disk); LongMemEval's 13.6k
+distinct user turns hold 21.6k distinct words.
 
 Measured on LoCoMo dev recall@10, overall (multi-hop, temporal, open-domain, single-hop);
 without the ranking 0.774 (0.505, 0.887, 0.434, 0.859). BM25 over the plain events at weight
@@ -69,7 +71,8 @@ class WordSpace:
             if len(surface) <= len(self.stems):
                 return
             new = list(surface)[len(self.stems) :]
-            vectors = np.asarray(embed([surface[stem] for stem in new]), dtype=np.float32)
+            # held at float16 precision, as saved: a reopened store ranks exactly as this one
+            vectors = np.asarray(embed([surface[stem] for stem in new]), dtype=np.float16).astype(np.float32)
             matrix = np.concatenate([self._matrix, vectors]) if len(self._matrix) else vectors
             self.stems.extend(new)
             self._matrix = matrix
@@ -87,7 +90,8 @@ class WordSpace:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         with open(tmp, "wb") as out:
-            np.savez(out, stems=np.array(self.stems), vectors=self._matrix)
+            stems = np.frombuffer("\n".join(self.stems).encode(), dtype=np.uint8)  # stems hold no newline
+            np.savez(out, stems=stems, vectors=self._matrix.astype(np.float16))
         os.replace(tmp, self.path)
         self._saved = len(self.stems)
 
@@ -98,8 +102,9 @@ class WordSpace:
             return
         try:
             with np.load(self.path, allow_pickle=False) as saved:
-                stems, vectors = saved["stems"].tolist(), np.asarray(saved["vectors"], dtype=np.float32)
-        except (OSError, ValueError, KeyError):
+                stems = saved["stems"].tobytes().decode().split("\n")
+                vectors = np.asarray(saved["vectors"], dtype=np.float32)
+        except (OSError, ValueError, KeyError, UnicodeDecodeError):
             return
         if not stems or len(stems) > len(surface) or len(vectors) != len(stems) or vectors.ndim != 2:
             return
