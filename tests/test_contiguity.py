@@ -29,8 +29,9 @@ def test_neighbour_keeps_its_own_score_when_higher() -> None:
 
 
 def test_recall_brings_back_the_answer_after_the_question() -> None:
-    # in-context BM25 would find the answer by itself (tests/test_association.py); here contiguity must
-    mem = Memory(":memory:", embedder=HashEmbedder(dim=256), recall=RecallConfig(in_context=False))
+    # in-context BM25 would find the answer by itself (tests/test_association.py) and the question's
+    # demotion would put it first (tests/test_recall_cues.py); here contiguity must bring it
+    mem = Memory(":memory:", embedder=HashEmbedder(dim=256), recall=RecallConfig(in_context=False, questions=False))
     t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
     turns = [
         ("bob", "Did you ever get a pet?"),

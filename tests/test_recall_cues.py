@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from engram import HashEmbedder, Memory
-from engram.cognition.cues import asks_when, has_time_reference, named_participants, without_participants
+from engram.cognition.cues import (
+    asks_when,
+    has_time_reference,
+    named_participants,
+    only_asks,
+    without_participants,
+)
 from engram.cognition.feedback import feedback_query
 from engram.cognition.hierarchy import add_episode_evidence, episode_evidence
 from engram.cognition.recall import RecallConfig
@@ -196,6 +202,7 @@ def test_switching_every_stage_off_leaves_plain_fusion() -> None:
         in_context=False,
         related_words=False,
         topic=False,
+        questions=False,
         strength=False,
     )
     mem = _memory(off)
@@ -305,3 +312,34 @@ def test_feedback_query_moves_the_query_towards_the_top_centroids() -> None:
     assert np.allclose(feedback_query(query, centroids, [0], weight=0.0), query)
     with pytest.raises(ValueError, match="at least 0"):
         feedback_query(query, centroids, [0], weight=-1.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("What's your best camping memory?", True),
+        ("Wow, Mel! Any more paintings coming up?", True),
+        ("Did you go? Was it fun?", True),
+        ("We went camping at the beach. Have you been?", False),  # it tells something too
+        ("I love camping.", False),
+        ("Really?! That is the best news I have heard all week", False),
+    ],
+)
+def test_only_asks_recognises_turns_that_tell_nothing(text: str, asks: bool) -> None:
+    assert only_asks(text) is asks
+
+
+def test_a_turn_that_only_asks_ranks_below_the_one_that_answers() -> None:
+    events = [
+        {"text": "What was your favourite camping trip at the beach?", "speaker": "Ann", "session": "s"},
+        {"text": "The camping trip at the beach last summer, with the kids", "speaker": "Bob", "session": "t"},
+    ]
+    mem, plain = _memory(), _memory(RecallConfig(questions=False))
+    for m in (mem, plain):
+        m.remember_many(events, namespace="n")
+    query = "favourite camping trip at the beach"
+    assert plain.recall(query, namespace="n", k=1)[0].event.speaker == "Ann"  # the question matches best
+    top = mem.recall(query, namespace="n", k=2)
+    assert [h.event.speaker for h in top] == ["Bob", "Ann"] and "only asks" in top[1].why()
+    asked = mem.recall("What did Ann ask about the camping trip at the beach?", namespace="n", k=2)
+    assert all("question" not in h.components for h in asked)  # a query about asking keeps questions

@@ -18,7 +18,8 @@
 4. Temporal contiguity: neighbours of the top hits, forward before backward (``contiguity``).
 5. When-anchoring: for "when …?" queries, the dated neighbours of top hits; for "the first
    time …" / "most recently …", the earlier / later of the top hits are raised (``cues``).
-6. Participants: a query naming one participant favours what that participant said (``cues``).
+6. Participants: a query naming one participant favours what that participant said; events
+   that only ask a question count half (``cues``).
 7. Strength: the candidates ranked by ACT-R base-level activation (recency, frequency of recall,
    salience: ``strength``) join the fusion as a light ranking of their own; at the end, faded
    events (retention below ``strength.FADED``) are dropped unless the cue is strong (cosine at
@@ -56,6 +57,7 @@ from engram.cognition.cues import (
     ORDER_SEEDS,
     anchor_in_time,
     asks_when,
+    demote_questions,
     favour_participants,
     named_participants,
     prefer_order,
@@ -145,6 +147,7 @@ class RecallConfig:
     in_context: bool = True  # BM25 over each event with the one before it as a ranking of its own
     related_words: bool = True  # BM25 over stored words near the query's words in embedding space
     topic: bool = True  # dense search for the query without the participants it names, too
+    questions: bool = True  # events that only ask a question count half
     strength: bool = True  # rank by base-level activation too, and leave faded events out
     include_faded: bool = False  # with strength: keep faded events (they are still stored)
     candidates: int = CANDIDATES
@@ -211,6 +214,8 @@ def rank(
         fused = prefer_order(fused, occurred, cue.order)
     if config.participants:
         fused = _with_participants(index, fused, query)
+    if config.questions:
+        fused = demote_questions(fused, index.asks[index.rows_of([seq for seq, _, _ in fused])].tolist(), query)
     fused = _merge_copies(index, fused)
     if config.strength and not config.include_faded:
         fused = _without_faded(index, fused, qvec, at)

@@ -121,6 +121,8 @@ class Hit:
             parts.append(f"earlier/later first ×{c['order']:.2f}")
         if "participant" in c:
             parts.append("speaker named in the query")
+        if "question" in c:
+            parts.append(f"only asks ×{c['question']:.2f}")
         if "fact" in c:
             parts.append("via a fact")
         if "copies" in c:

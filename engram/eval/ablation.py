@@ -12,6 +12,7 @@
 - ``in_context``: no BM25 ranking of events read after the event before them;
 - ``related_words``: no BM25 ranking over the stored words related to the query's words;
 - ``topic``: no dense ranking for the query with the participants it names taken out;
+- ``questions``: events that only ask a question are not demoted;
 - ``feedback``: no pseudo-relevance feedback in episode recall (``recall_episodes``);
 - ``recency``: no preference for the newer of the top episodes (``recall_episodes``).
 """
@@ -37,6 +38,7 @@ MECHANISMS = (
     "in_context",
     "related_words",
     "topic",
+    "questions",
     "feedback",
     "recency",
     "strength",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engram.cognition.association import FactGraph, build_graph
-from engram.cognition.cues import has_time_reference
+from engram.cognition.cues import has_time_reference, only_asks
 from engram.cognition.timecues import parse_time_cue
 from engram.core.records import Entity
 from engram.index.lexical import LexicalIndex, stems, tokens
@@ -46,6 +46,7 @@ class NamespaceIndex:
     speakers: list[str | None] = field(default_factory=list)
     participants: dict[str, None] = field(default_factory=dict)  # distinct speakers, in order of appearance
     dated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # text carries a time reference
+    asks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # text only asks a question
     mentioned: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # [n, 2] window the text refers to
     episodes_seen: int = -1  # the segmentation state the episode arrays reflect
     episodes: tuple[EpisodeRow, ...] = ()
@@ -88,6 +89,11 @@ class NamespaceIndex:
         self.participants.update(dict.fromkeys(s for s in batch.speakers if s))
         dated = np.array([has_time_reference(t) for t in batch.texts], dtype=bool)
         self.dated = np.concatenate([self.dated, dated])
+        asks = [
+            only_asks(_without_speaker(text, speaker))
+            for text, speaker in zip(batch.texts, batch.speakers, strict=True)
+        ]
+        self.asks = np.concatenate([self.asks, np.array(asks, dtype=bool)])
         self.mentioned = np.concatenate([self.mentioned, _mentioned(batch, dated)])
         self.word_bags.extend(self.features(text, grow=True) for text in batch.texts)
         start = len(self.first_of)
@@ -162,6 +168,11 @@ class NamespaceIndex:
         row = self.episodes[episode]
         seqs = self.seqs
         return slice(int(np.searchsorted(seqs, row.first_seq)), int(np.searchsorted(seqs, row.last_seq, side="right")))
+
+
+def _without_speaker(text: str, speaker: str | None) -> str:
+    """An index text (``index_text``: the speaker, then the text) without its speaker."""
+    return text[len(speaker) + 1 :] if speaker and text.startswith(speaker + " ") else text
 
 
 def _mentioned(batch: VectorBatch, dated: np.ndarray) -> np.ndarray:
