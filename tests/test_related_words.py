@@ -160,15 +160,18 @@ def test_word_vectors_are_saved_at_close_and_taken_back_on_reopen(tmp_path) -> N
         assert data["vectors"].dtype == np.float16
 
 
-def test_erasure_deletes_the_saved_word_vectors_and_no_file_keeps_the_word(tmp_path) -> None:
+def test_erasure_deletes_the_saved_word_vectors_and_no_file_keeps_the_word(tmp_path, monkeypatch) -> None:
+    from engram.index import words as words_module
+
+    monkeypatch.setattr(words_module, "GRAPH_FROM", 2)  # the vocabulary's graph is saved too
     with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
         events = mem.remember_many(EVENTS)
         mem.recall(QUERY, k=4)
-    assert _words_files(tmp_path)
+    assert _words_files(tmp_path) and list(tmp_path.rglob("*.words.usearch"))
     with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
         mem.recall(QUERY, k=4)
         mem.forget(events[0].id)
-        assert not _words_files(tmp_path)
+        assert not _words_files(tmp_path) and not list(tmp_path.rglob("*.words.usearch"))
         mem.recall(QUERY, k=4)
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -183,3 +186,38 @@ def test_a_reopened_store_ranks_exactly_as_before(tmp_path) -> None:
     with Memory(tmp_path / "mem", embedder=ThesaurusEmbedder()) as mem:
         after = [(h.event.id, h.score) for h in mem.recall(QUERY, k=4, at=at, rehearse=False)]
     assert after == before
+
+
+def test_a_large_vocabulary_is_searched_through_a_saved_graph_with_the_same_answers(tmp_path, monkeypatch) -> None:
+    from engram.index import words as words_module
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((300, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[1:4] = vectors[0] * 0.9 + vectors[1:4] * 0.3  # three close neighbours of word 0
+    vectors[1:4] /= np.linalg.norm(vectors[1:4], axis=1, keepdims=True)
+    surface = {f"s{i}": f"w{i}" for i in range(len(vectors))}
+    lookup = {f"w{i}": v for i, v in enumerate(vectors)}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([lookup[t] for t in texts])
+
+    exact = WordSpace()
+    exact.catch_up(surface, embed)
+    monkeypatch.setattr(words_module, "GRAPH_FROM", 100)
+    path = tmp_path / "ns.words.npz"
+    graphed = WordSpace(path)
+    graphed.catch_up(surface, embed)
+    assert graphed._graph is not None and exact._graph is None
+    cues = [vectors[0], vectors[10]]
+    expected = exact.related(cues, exclude={"s0"})
+    assert set(expected) >= {"s1", "s2", "s3"}
+    found = graphed.related(cues, exclude={"s0"})
+    assert found.keys() == expected.keys()
+    assert all(found[s] == pytest.approx(expected[s], abs=1e-2) for s in found)  # f16 graph
+    graphed.save()
+    assert path.exists() and path.with_suffix(".usearch").exists()
+    reopened = WordSpace(path)
+    reopened.catch_up(surface, lambda texts: pytest.fail("the saved vocabulary is embedded again"))
+    assert reopened._graph is not None and len(reopened._graph) == len(vectors)
+    assert reopened.related(cues, exclude={"s0"}) == found

@@ -140,8 +140,15 @@ def delete_graph(path: Path | None) -> None:
         return
     try:
         words = path.with_suffix(WORDS_SUFFIX)
+        graph = words.with_suffix(".usearch")
         leftovers = (path, path.with_suffix(".json"), path.with_suffix(".tmp"), path.with_suffix(".json.tmp"))
-        for leftover in (*leftovers, words, words.with_name(words.name + ".tmp")):
+        for leftover in (
+            *leftovers,
+            words,
+            words.with_name(words.name + ".tmp"),
+            graph,
+            graph.with_name(graph.name + ".tmp"),
+        ):
             leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise StoreError(f"erased from the store, but cannot delete the saved graph {path}: {exc}") from exc
