@@ -57,6 +57,19 @@ def test_order_by_event_ids_and_by_time(tmp_path) -> None:
     assert "b came first" in answer.evidence
 
 
+def test_a_cue_that_is_a_question_is_located_verbatim() -> None:
+    """Recall counts an event that only asks half; order still locates a question cue verbatim."""
+    mem = Memory(":memory:", embedder=HashEmbedder(dim=256))
+    mem.remember_many(
+        [
+            {"text": "Did you ever get a pet from the shelter?", "speaker": "Bob"},
+            {"text": "Yes, we got a pet from the shelter, a grey kitten.", "speaker": "Ann"},
+        ]
+    )
+    answer = mem.order("Did you ever get a pet from the shelter?", "a grey kitten")
+    assert answer.first == "a" and answer.a.exact and answer.a.event.speaker == "Bob"
+
+
 def test_order_needs_something_to_match() -> None:
     mem = Memory(":memory:", embedder=HashEmbedder())
     with pytest.raises(NotFound):

@@ -113,9 +113,10 @@ def target(event_id: str | None, *, query: str | None, namespace: str | None, k:
 def plain(config: RecallConfig) -> RecallConfig:
     """``config`` with only dense and lexical fusion deciding: what a query to erase by matches.
 
-    Time cues, participants, facts, neighbours, episodes and the in-context ranking would
-    pull in events that do not themselves resemble the query; strength would rank by how
-    well events are held and leave faded ones out, though they are stored all the same."""
+    Time cues, participants, facts, neighbours, episodes, the in-context, related-words and
+    topic rankings and the demotion of questions would pull in (or push out) events for what
+    surrounds them rather than for resembling the query; strength would rank by how well
+    events are held and leave faded ones out, though they are stored all the same."""
     return dataclasses.replace(
         config,
         time_cues=False,
@@ -124,6 +125,9 @@ def plain(config: RecallConfig) -> RecallConfig:
         contiguity=False,
         episodes=False,
         in_context=False,
+        related_words=False,
+        topic=False,
+        questions=False,
         strength=False,
         include_faded=True,
     )

@@ -384,7 +384,15 @@ class Memory:
             except NotFound:
                 pass
         text = wanted.text if wanted else cue
-        verbatim = dataclasses.replace(self.recall_config, time_cues=False, participants=False, facts=False)
+        verbatim = dataclasses.replace(
+            self.recall_config,
+            time_cues=False,
+            participants=False,
+            facts=False,
+            related_words=False,
+            topic=False,
+            questions=False,
+        )
         ranked = self._ranked(text, namespace, 5, Filter(), config=verbatim)
         present = events_by_seq(self.store, [seq for seq, _, _ in ranked])
         hits = [(seq, present[seq]) for seq, _, _ in ranked if seq in present]
