@@ -59,11 +59,11 @@ def test_word_space_embeds_each_new_stem_once_and_grows_in_order() -> None:
 
 def test_related_keeps_close_words_only_leaves_out_excluded_and_caps_per_cue() -> None:
     space = WordSpace()
-    words = {"near": unit(1, 0.1, 0), "far": unit(0, 1, 0), "self": unit(1, 0, 0)}
+    words = {"near": unit(1, 0.1, 0), "far": unit(0, 1, 0), "self": unit(1, 0, 0), "4821": unit(1, 0, 0)}
     words |= {f"w{i}": unit(1, 0.01 * (i + 1), 0) for i in range(PER_WORD + 5)}
     space.catch_up(dict(zip(words, words, strict=True)), lambda texts: np.stack([words[t] for t in texts]))
     found = space.related([unit(1, 0, 0)], exclude={"self"})
-    assert "self" not in found and "far" not in found
+    assert "self" not in found and "far" not in found and "4821" not in found  # numbers never relate
     assert len(found) == PER_WORD
     assert all(RELATED <= weight <= 1.0 + 1e-6 for weight in found.values())
     assert space.related([], exclude=set()) == {}

@@ -89,7 +89,7 @@ EPISODE_DEPTH = 100  # episodes ranked per ranking; beyond it reciprocal-rank ev
 ACTIVATION_WEIGHT = 0.2
 # BM25 over the stored words related to the query's words, each event read in context
 # (``engram.index.words``: "instruments" cues "clarinet"); the sweep is in that module.
-RELATED_WORDS_WEIGHT = 0.5
+RELATED_WORDS_WEIGHT = 0.8
 # The query without the participants it names, searched densely as a ranking of its own
 # (``_topic``). LoCoMo dev recall@10 overall (multi-hop, open-domain, single-hop, adversarial):
 # without it 0.787 (0.529, 0.445, 0.866, 0.812); weight 0.5: 0.793 (0.525, 0.513, 0.871, 0.838);
