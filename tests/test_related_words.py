@@ -221,3 +221,14 @@ def test_a_large_vocabulary_is_searched_through_a_saved_graph_with_the_same_answ
     reopened.catch_up(surface, lambda texts: pytest.fail("the saved vocabulary is embedded again"))
     assert reopened._graph is not None and len(reopened._graph) == len(vectors)
     assert reopened.related(cues, exclude={"s0"}) == found
+
+
+def test_numbers_get_no_meaning_and_a_batch_of_only_numbers_is_fine() -> None:
+    embedder = ThesaurusEmbedder(dim=16)
+    space = WordSpace()
+    space.catch_up({"2024": "2024"}, embedder.embed)  # the first batch: numbers only
+    space.catch_up({"2024": "2024", "17": "17"}, embedder.embed)  # numbers only, nothing embedded
+    space.catch_up({"2024": "2024", "17": "17", "violin": "violin"}, embedder.embed)
+    assert space.stems == ["2024", "17", "violin"] and embedder.calls == [1, 1]
+    (cue,) = space.vectors(["violin"], embedder.embed)
+    assert space.related([cue], exclude=set()) == {"violin": pytest.approx(1.0, abs=1e-3)}

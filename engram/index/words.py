@@ -84,8 +84,8 @@ class WordSpace:
             if len(surface) <= len(self.stems):
                 return
             new = list(surface)[len(self.stems) :]
-            # held at float16 precision, as saved: a reopened store ranks exactly as this one
-            vectors = np.asarray(embed([surface[stem] for stem in new]), dtype=np.float16).astype(np.float32)
+            dim = self._matrix.shape[1] if len(self._matrix) else None
+            vectors = _embed_words([surface[stem] for stem in new], embed, dim)
             matrix = np.concatenate([self._matrix, vectors]) if len(self._matrix) else vectors
             self.stems.extend(new)
             self._matrix = matrix
@@ -181,7 +181,7 @@ class WordSpace:
         """Stored stems related to any of the cue vectors: stem -> its best cosine to one of them.
 
         Each cue contributes its ``PER_WORD`` nearest stems with cosine at least ``RELATED``;
-        stems in ``exclude`` (the query's own words) and numbers are left out.
+        stems in ``exclude`` (the query's own words) are left out, and numbers never come up.
         """
         found: dict[str, float] = {}
         stems, matrix = self.stems, self._matrix  # a catch-up in another thread replaces, never mutates
@@ -194,7 +194,7 @@ class WordSpace:
                 if sim < RELATED or taken == PER_WORD:
                     break
                 stem = stems[i]
-                if stem in exclude or stem.isdigit():  # a number names, it does not mean
+                if stem in exclude:
                     continue
                 found[stem] = max(found.get(stem, 0.0), sim)
                 taken += 1
@@ -223,6 +223,20 @@ class WordSpace:
             top = top[np.argsort(-sims[top], kind="stable")]
             out.append((top.tolist(), sims[top].tolist()))
         return out
+
+
+def _embed_words(words: list[str], embed: EmbedMany, dim: int | None) -> np.ndarray:
+    """The words' vectors at float16 precision, as saved (a reopened store ranks exactly as this
+    one); a number gets a zero vector, related to nothing: it names, it does not mean. ``dim``
+    is the vectors' size, if known (else the first word is embedded to learn it)."""
+    meaning = [i for i, word in enumerate(words) if not word.isdigit()] or ([0] if dim is None else [])
+    vectors = np.asarray(embed([words[i] for i in meaning]), dtype=np.float16) if meaning else None
+    width = int(vectors.shape[1]) if vectors is not None else int(dim or 0)
+    out = np.zeros((len(words), width), dtype=np.float32)
+    if vectors is not None:
+        out[meaning] = vectors
+    out[[i for i, word in enumerate(words) if word.isdigit()]] = 0.0
+    return out
 
 
 def _new_graph(dim: int) -> Any:
