@@ -232,3 +232,17 @@ def test_numbers_get_no_meaning_and_a_batch_of_only_numbers_is_fine() -> None:
     assert space.stems == ["2024", "17", "violin"] and embedder.calls == [1, 1]
     (cue,) = space.vectors(["violin"], embedder.embed)
     assert space.related([cue], exclude=set()) == {"violin": pytest.approx(1.0, abs=1e-3)}
+
+
+def test_only_words_memory_does_not_hold_cue_related_words() -> None:
+    with Memory(":memory:", embedder=ThesaurusEmbedder()) as mem:
+        mem.remember_many(
+            [
+                {"text": "Lessons on the cello every Monday", "session": "a"},
+                {"text": "She bought a violin in Vienna", "session": "b"},
+            ]
+        )
+        held = mem.recall("cello lessons", k=2)  # "cello" is stored: matched as it is, not blurred
+        missing = mem.recall("which instruments", k=2)  # "instruments" is not: it cues both
+    assert not any("related_words_rank" in hit.components for hit in held)
+    assert sum("related_words_rank" in hit.components for hit in missing) == 2

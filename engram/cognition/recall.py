@@ -238,11 +238,14 @@ def _related_words(
     index: NamespaceIndex, terms: list[str], embed_many: EmbedMany, depth: int, allow: np.ndarray | None
 ) -> list[tuple[int, float]]:
     """Events, each read after the event before it (``in_context``), ranked by BM25 over the
-    stored words related to the query's words (not its own words, which the lexical ranking
-    has, nor the names of participants or numbers)."""
+    stored words related to the query's words that memory does not hold (a word it holds is
+    matched by the lexical ranking, and expanding it only blurs it: "Priya" cues the other
+    names), leaving out participants' names and numbers."""
     index.words.catch_up(index.lexical.surface, embed_many)
     names = {term for participant in index.participants for term in query_terms(participant)}
-    cues = [term for term in terms if term not in names and not term.isdigit()]
+    stored = index.lexical.surface
+    cues = [t for t, stem in zip(terms, stems(terms), strict=True) if stem not in stored and t not in names]
+    cues = [term for term in cues if not term.isdigit()]
     if not cues:
         return []
     # The query's own word forms: the vocabulary holds one form per stem ("activity" for
