@@ -206,7 +206,7 @@ def test_a_large_vocabulary_is_searched_through_a_saved_graph_with_the_same_answ
     exact.catch_up(surface, embed)
     monkeypatch.setattr(words_module, "GRAPH_FROM", 100)
     path = tmp_path / "ns.words.npz"
-    graphed = WordSpace(path)
+    graphed = WordSpace(tmp_path / "ns.usearch")  # the event graph beside which words are saved
     graphed.catch_up(surface, embed)
     assert graphed._graph is not None and exact._graph is None
     cues = [vectors[0], vectors[10]]
@@ -217,7 +217,7 @@ def test_a_large_vocabulary_is_searched_through_a_saved_graph_with_the_same_answ
     assert all(found[s] == pytest.approx(expected[s], abs=1e-2) for s in found)  # f16 graph
     graphed.save()
     assert path.exists() and path.with_suffix(".usearch").exists()
-    reopened = WordSpace(path)
+    reopened = WordSpace(tmp_path / "ns.usearch")  # the event graph beside which words are saved
     reopened.catch_up(surface, lambda texts: pytest.fail("the saved vocabulary is embedded again"))
     assert reopened._graph is not None and len(reopened._graph) == len(vectors)
     assert reopened.related(cues, exclude={"s0"}) == found

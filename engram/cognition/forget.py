@@ -29,7 +29,7 @@ from engram.cognition.recall import RecallConfig
 from engram.config import DEFAULT_TOP_K
 from engram.core import validate
 from engram.errors import InvalidInput, StoreError
-from engram.index.namespace import WORDS_SUFFIX
+from engram.index.words import saved_files
 from engram.perception.embedders import Embedder
 from engram.perception.segmentation import SegmentationConfig
 from engram.stores.base import Erasure, Store, VectorBatch
@@ -143,16 +143,8 @@ def delete_graph(path: Path | None) -> None:
     if path is None:
         return
     try:
-        words = path.with_suffix(WORDS_SUFFIX)
-        graph = words.with_suffix(".usearch")
         leftovers = (path, path.with_suffix(".json"), path.with_suffix(".tmp"), path.with_suffix(".json.tmp"))
-        for leftover in (
-            *leftovers,
-            words,
-            words.with_name(words.name + ".tmp"),
-            graph,
-            graph.with_name(graph.name + ".tmp"),
-        ):
+        for leftover in (*leftovers, *saved_files(path)):
             leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise StoreError(f"erased from the store, but cannot delete the saved graph {path}: {exc}") from exc

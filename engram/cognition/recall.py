@@ -177,8 +177,9 @@ def rank(
     rankings = {"dense": index.vectors.search(qvec, depth, allow), "lexical": _lexical(index, terms, depth, allow)}
     if config.in_context:
         rankings["lexical_in_context"] = _lexical(index, terms, depth, allow, index.in_context)
-    if config.topic:
-        rankings.update(_topic(index, query, embed, depth, allow))
+    named = named_participants(query, list(index.participants))
+    if config.topic and named:
+        rankings.update(_topic(index, query, named, embed, depth, allow))
     if config.related_words and embed_many is not None:
         rankings["related_words"] = _related_words(index, terms, embed_many, depth, allow)
     lifted: set[int] = set()
@@ -212,8 +213,8 @@ def rank(
     if config.time_cues and cue.order:
         occurred = index.vectors.occurred[index.rows_of([seq for seq, _, _ in fused[:ORDER_SEEDS]])]
         fused = prefer_order(fused, occurred, cue.order)
-    if config.participants:
-        fused = _with_participants(index, fused, query)
+    if config.participants and len(named) == 1:  # favour the one participant the query names
+        fused = favour_participants(fused, index.speakers, index.rows_of([seq for seq, _, _ in fused]), named[0])
     if config.questions:
         fused = demote_questions(fused, index.asks[index.rows_of([seq for seq, _, _ in fused])].tolist(), query)
     fused = _merge_copies(index, fused)
@@ -223,14 +224,18 @@ def rank(
 
 
 def _topic(
-    index: NamespaceIndex, query: str, embed: Callable[[str], np.ndarray], depth: int, allow: np.ndarray | None
+    index: NamespaceIndex,
+    query: str,
+    named: list[str],
+    embed: Callable[[str], np.ndarray],
+    depth: int,
+    allow: np.ndarray | None,
 ) -> dict[str, list[tuple[int, float]]]:
     """``dense_topic``: events ranked by cosine to the query with the participants it names
-    taken out, when it names any. Every event embeds its speaker's name, so a named person
-    pulls the whole query towards whatever they said; the topic alone finds what was said
-    about it, by either side (LoCoMo's adversarial questions name the wrong person)."""
-    named = named_participants(query, list(index.participants))
-    topic = without_participants(query, named) if named else ""
+    (``named``) taken out. Every event embeds its speaker's name, so a named person pulls the
+    whole query towards whatever they said; the topic alone finds what was said about it, by
+    either side (LoCoMo's adversarial questions name the wrong person)."""
+    topic = without_participants(query, named)
     return {"dense_topic": index.vectors.search(embed(topic), depth, allow)} if topic else {}
 
 
@@ -240,17 +245,17 @@ def _related_words(
     """Events, each read after the event before it (``in_context``), ranked by BM25 over the
     stored words related to the query's words that memory does not hold (a word it holds is
     matched by the lexical ranking, and expanding it only blurs it: "Priya" cues the other
-    names), leaving out participants' names and numbers."""
-    index.words.catch_up(index.lexical.surface, embed_many)
-    names = {term for participant in index.participants for term in query_terms(participant)}
+    names; participants' names are always held, as every event's text starts with its speaker),
+    and leaving out numbers."""
     stored = index.lexical.surface
-    cues = [t for t, stem in zip(terms, stems(terms), strict=True) if stem not in stored and t not in names]
-    cues = [term for term in cues if not term.isdigit()]
+    index.words.catch_up(stored, embed_many)
+    own = stems(terms)
+    cues = [term for term, stem in zip(terms, own, strict=True) if stem not in stored and not term.isdigit()]
     if not cues:
         return []
     # The query's own word forms: the vocabulary holds one form per stem ("activity" for
     # "activities"), and the form asked about cues better (0.784 vs 0.781 with the stem's).
-    related = index.words.related(index.words.vectors(cues, embed_many), set(stems(terms)))
+    related = index.words.related(index.words.vectors(cues, embed_many), set(own))
     seqs = index.seqs
     return [(int(seqs[row]), score) for row, score in index.in_context.search_stems(related, depth, allow)]
 
@@ -359,14 +364,6 @@ def _with_episodes(
     seqs = [seq for seq, _, _ in fused] + [seq for seq, _ in representatives]
     episode_of = dict(zip(seqs, index.episode_of_row[index.rows_of(seqs)].tolist(), strict=True))
     return add_episode_evidence(fused, bonus, episode_of, representatives)
-
-
-def _with_participants(index: NamespaceIndex, fused: Fused, query: str) -> Fused:
-    """Stage 6: favour the one participant the query names, if it names exactly one."""
-    named = named_participants(query, list(index.participants))
-    if len(named) != 1:
-        return fused
-    return favour_participants(fused, index.speakers, index.rows_of([seq for seq, _, _ in fused]), named[0])
 
 
 def rank_episodes(

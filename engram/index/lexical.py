@@ -66,12 +66,15 @@ def stems(words: Sequence[str]) -> list[str]:
 class LexicalIndex:
     """Growable BM25 index; documents are addressed by row position (0, 1, 2 …)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, surface: bool = True) -> None:
+        """``surface``: keep each stem's first word form (``self.surface``); an index of the same
+        words read differently (the in-context one) need not keep them twice."""
         self._postings: dict[str, tuple[array, array]] = {}
         self._lengths = array("f")
         self._total = 0.0
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.surface: dict[str, str] = {}  # each stem -> the first word seen with it (in insertion order)
+        self._keep_surface = surface
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -83,8 +86,9 @@ class LexicalIndex:
             words = tokens(text)
             content = [w for w in words if w not in STOPWORDS]
             stemmed = stems(content)
-            for word, stem in zip(content, stemmed, strict=True):
-                self.surface.setdefault(stem, word)
+            if self._keep_surface:
+                for word, stem in zip(content, stemmed, strict=True):
+                    self.surface.setdefault(stem, word)
             counts = Counter(stemmed)
             for term, n in counts.items():
                 rows, tfs = self._postings.setdefault(term, (array("i"), array("f")))

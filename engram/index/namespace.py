@@ -28,9 +28,7 @@ from engram.index.words import WordSpace
 from engram.neural.completion import Lexicon, build_lexicon
 from engram.stores.base import EpisodeRow, FactRow, VectorBatch
 
-__all__ = ["WORDS_SUFFIX", "NamespaceIndex"]
-
-WORDS_SUFFIX = ".words.npz"  # the word vectors' file, beside the HNSW graph
+__all__ = ["NamespaceIndex"]
 
 
 @dataclass(slots=True)
@@ -41,7 +39,7 @@ class NamespaceIndex:
     lexical: LexicalIndex = field(default_factory=LexicalIndex)
     # Each row's text after the text of the event before it in the same session: what an
     # utterance means often depends on the turn it answers ("Yes, twice last year!").
-    in_context: LexicalIndex = field(default_factory=LexicalIndex)
+    in_context: LexicalIndex = field(default_factory=lambda: LexicalIndex(surface=False))
     _last: tuple[str | None, str] | None = None  # (session, text) of the last row, for in_context
     speakers: list[str | None] = field(default_factory=list)
     participants: dict[str, None] = field(default_factory=dict)  # distinct speakers, in order of appearance
@@ -66,8 +64,7 @@ class NamespaceIndex:
     @classmethod
     def new(cls, dim: int, ann_path: Path | None) -> NamespaceIndex:
         """An empty index; with ``ann_path``, its HNSW graph and word vectors are saved there."""
-        words = WordSpace(ann_path.with_suffix(WORDS_SUFFIX) if ann_path is not None else None)
-        return cls(VectorIndex(dim, ann_path=ann_path), words=words)
+        return cls(VectorIndex(dim, ann_path=ann_path), words=WordSpace(ann_path))
 
     def __len__(self) -> int:
         return len(self.vectors)

@@ -51,7 +51,7 @@ import numpy as np
 
 from engram.config import ANN_THRESHOLD
 
-__all__ = ["PER_WORD", "RELATED", "WordSpace"]
+__all__ = ["PER_WORD", "RELATED", "WordSpace", "saved_files"]
 
 RELATED = 0.5  # the least cosine between a query word and a stored word that cues it
 PER_WORD = 10  # the most related words one query word cues
@@ -64,14 +64,29 @@ GRAPH_FROM = ANN_THRESHOLD
 EmbedMany = Callable[[list[str]], np.ndarray]
 
 
+def saved_files(ann_path: Path) -> tuple[Path, Path, Path, Path]:
+    """The word vectors' file, the words' HNSW graph and their temporary files, saved beside a
+    namespace's event graph ``ann_path``."""
+    vectors = ann_path.with_suffix(".words.npz")
+    graph = vectors.with_suffix(".usearch")
+    return vectors, graph, _tmp(vectors), _tmp(graph)
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
 class WordSpace:
     """Embeddings of a namespace's words (one per stem), grown as the vocabulary grows."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, ann_path: Path | None = None) -> None:
+        """With ``ann_path`` (the namespace's event graph), the words are saved beside it."""
         self.stems: list[str] = []
-        self.path = path  # where the vectors are saved between runs (None: never saved)
+        files = saved_files(ann_path) if ann_path is not None else None
+        self.path = files[0] if files else None  # where the vectors are saved (None: never saved)
+        self._graph_file = files[1] if files else None
         self._saved = 0  # stems the file holds
-        self._restored = path is None  # the file is read once, at the first catch-up
+        self._restored = ann_path is None  # the file is read once, at the first catch-up
         self._asked: dict[str, np.ndarray] = {}  # query words, as embedded (at most ASKED)
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._graph: Any = None  # the HNSW graph over the rows, once there are GRAPH_FROM of them
@@ -113,12 +128,9 @@ class WordSpace:
         if start < n:
             self._graph.add(np.arange(start, n), self._matrix[start:])
 
-    def _graph_path(self) -> Path | None:
-        return None if self.path is None else self.path.with_suffix(".usearch")
-
     def _load_graph(self, rows: int) -> Any:
         """The saved graph if it indexes a prefix of the rows, else None."""
-        path = self._graph_path()
+        path = self._graph_file
         if path is None or not path.exists():
             return None
         graph = _new_graph(self._matrix.shape[1])
@@ -140,15 +152,15 @@ class WordSpace:
         if self.path is None or len(self.stems) <= self._saved:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp = _tmp(self.path)
         with open(tmp, "wb") as out:
             stems = np.frombuffer("\n".join(self.stems).encode(), dtype=np.uint8)  # stems hold no newline
             np.savez(out, stems=stems, vectors=self._matrix.astype(np.float16))
         os.replace(tmp, self.path)
         self._saved = len(self.stems)
-        graph, path = self._graph, self._graph_path()
+        graph, path = self._graph, self._graph_file
         if graph is not None and path is not None and len(graph) > self._graph_saved:
-            tmp = path.with_name(path.name + ".tmp")
+            tmp = _tmp(path)
             graph.save(str(tmp))
             os.replace(tmp, path)
             self._graph_saved = len(graph)
